@@ -1,0 +1,72 @@
+//! Natural logarithm over eight lanes, with IEEE basic operations only.
+//!
+//! Method: `x = 2^k · m` with `m` in [√½, √2) (exponent taken from the bits), `f = m − 1`
+//! exactly, `s = f / (2 + f)`, and the identity `ln(1+f) = f − f²/2 + s·(f²/2 + R(s²))` where
+//! `R(z) = 2z/3 + 2z²/5 + 2z³/7 + 2z⁴/9` is the series of `2·atanh(s)/s − 2` (|s| <= 0.1716,
+//! so the next term is below 2^-28 relative). The large terms `f` and `k·ln2` enter last, so
+//! rounding in the small correction hardly shows.
+//! Error budgets: [`LN_MAX_ULP`](super::LN_MAX_ULP), [`LN_1P_MAX_ULP`](super::LN_1P_MAX_ULP).
+
+use super::{LN2_HI, LN2_LO};
+use wide::{f32x8, i32x8};
+
+/// Bits of √½ (rounded): mantissas at or above it keep exponent k, below it borrow one.
+const SQRT_HALF_BITS: i32 = 0x3f35_04f3;
+const ONE_BITS: i32 = 0x3f80_0000;
+const MANTISSA_MASK: i32 = 0x007f_ffff;
+const R1: f32 = 2.0 / 3.0;
+const R2: f32 = 2.0 / 5.0;
+const R3: f32 = 2.0 / 7.0;
+const R4: f32 = 2.0 / 9.0;
+/// 2^24, to lift subnormal inputs into the normal range.
+const TWO_POW_24: f32 = 16_777_216.0;
+
+/// `ln(x)` for positive, finite, normal `x` (other lanes give unspecified finite values).
+#[inline(always)]
+pub(crate) fn ln_normal(x: f32x8) -> f32x8 {
+    ln_scaled(x, i32x8::splat(0))
+}
+
+/// `ln(x) + k_extra·ln 2` for positive, finite, normal `x`.
+#[inline(always)]
+fn ln_scaled(x: f32x8, k_extra: i32x8) -> f32x8 {
+    let bits = x.to_bits().cast_signed() + i32x8::splat(ONE_BITS - SQRT_HALF_BITS);
+    let k = (bits >> 23_u32) - i32x8::splat(127) + k_extra;
+    let m = f32x8::from_bits(
+        ((bits & i32x8::splat(MANTISSA_MASK)) + i32x8::splat(SQRT_HALF_BITS)).cast_unsigned(),
+    );
+    let f = m - f32x8::splat(1.0);
+    let s = f / (f32x8::splat(2.0) + f);
+    let z = s * s;
+    let r = z
+        * (f32x8::splat(R1)
+            + z * (f32x8::splat(R2) + z * (f32x8::splat(R3) + z * f32x8::splat(R4))));
+    let hfsq = f32x8::splat(0.5) * f * f;
+    let kf = f32x8::from_i32x8(k);
+    (((s * (hfsq + r) + kf * f32x8::splat(LN2_LO)) - hfsq) + f) + kf * f32x8::splat(LN2_HI)
+}
+
+/// `ln(x)` over the whole domain: subnormals handled, `ln(0) = -∞`, `ln(+∞) = +∞`,
+/// negative or NaN input gives NaN.
+#[inline(always)]
+pub(crate) fn ln(x: f32x8) -> f32x8 {
+    let zero = f32x8::splat(0.0);
+    let subnormal = x.simd_lt(f32x8::splat(f32::MIN_POSITIVE));
+    let lifted = subnormal.select(x * f32x8::splat(TWO_POW_24), x);
+    let k_extra = subnormal.to_bits().cast_signed() & i32x8::splat(-24);
+    let y = ln_scaled(lifted, k_extra);
+    let y = x.simd_eq(zero).select(f32x8::splat(f32::NEG_INFINITY), y);
+    let y = x.simd_eq(f32x8::splat(f32::INFINITY)).select(x, y);
+    let valid = x.simd_gt(zero) | x.simd_eq(zero);
+    valid.select(y, f32x8::splat(f32::NAN))
+}
+
+/// `ln(1 + e)` for `e` in [0, 1], given `d = 1 + e` rounded and `rd = 1 / d` rounded.
+///
+/// `d` loses the low bits of `e`; they are exactly `c = e − (d − 1)` (both subtractions are
+/// exact here), and `ln(1 + e) = ln(d) + ln(1 + c/d) ≈ ln(d) + c·rd`.
+#[inline(always)]
+pub(crate) fn log1p_unit(e: f32x8, d: f32x8, rd: f32x8) -> f32x8 {
+    let c = e - (d - f32x8::splat(1.0));
+    ln_normal(d) + c * rd
+}

@@ -1,0 +1,84 @@
+//! `defmt::Format` for the public configuration and error types (feature `defmt`).
+//!
+//! The library never calls defmt's logging macros, so host builds link without a logger.
+
+use defmt::{Format, Formatter, write};
+
+use crate::{FocalError, Kernel, Operand, Reduction, SigmoidFocal};
+
+impl Format for Operand {
+    fn format(&self, f: Formatter<'_>) {
+        write!(f, "{=str}", self.name())
+    }
+}
+
+impl Format for Kernel {
+    fn format(&self, f: Formatter<'_>) {
+        match self {
+            Kernel::Simd => write!(f, "Simd"),
+            Kernel::Libm => write!(f, "Libm"),
+        }
+    }
+}
+
+impl Format for Reduction {
+    fn format(&self, f: Formatter<'_>) {
+        match *self {
+            Reduction::Sum => write!(f, "Sum"),
+            Reduction::Mean => write!(f, "Mean"),
+            Reduction::MeanOver(n) => write!(f, "MeanOver({=f32})", n),
+        }
+    }
+}
+
+impl Format for SigmoidFocal {
+    fn format(&self, f: Formatter<'_>) {
+        write!(
+            f,
+            "SigmoidFocal {{ gamma: {=f32}, alpha: {}, kernel: {} }}",
+            self.gamma(),
+            self.alpha(),
+            self.kernel()
+        )
+    }
+}
+
+impl Format for FocalError {
+    fn format(&self, f: Formatter<'_>) {
+        match *self {
+            FocalError::InvalidGamma { gamma } => {
+                write!(f, "gamma must be finite and >= 0, got {=f32}", gamma)
+            }
+            FocalError::InvalidAlpha { alpha } => {
+                write!(f, "alpha must be in [0, 1], got {=f32}", alpha)
+            }
+            FocalError::LengthMismatch {
+                operand,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{} has length {=usize} but the logits require {=usize}",
+                operand, found, expected
+            ),
+            FocalError::InvalidTarget { index, value } => {
+                write!(
+                    f,
+                    "target[{=usize}] = {=f32} is outside [0, 1]",
+                    index, value
+                )
+            }
+            FocalError::InvalidWeight { index, value } => write!(
+                f,
+                "weight[{=usize}] = {=f32} is not a finite value >= 0",
+                index, value
+            ),
+            FocalError::InvalidNormalizer { value } => write!(
+                f,
+                "MeanOver normaliser must be finite and > 0, got {=f32}",
+                value
+            ),
+            FocalError::NonFiniteLogit { index } => write!(f, "logit[{=usize}] is NaN", index),
+        }
+    }
+}

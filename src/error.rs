@@ -1,0 +1,142 @@
+//! The one error type of the crate: every bad input is reported, none panics.
+
+use core::fmt;
+
+/// Which caller-provided slice a [`FocalError::LengthMismatch`] is about.
+///
+/// ```
+/// use focal_loss::{FocalError, Operand, Reduction, SigmoidFocal};
+/// let fl = SigmoidFocal::new(2.0, None)?;
+/// let err = fl.loss(&[0.0, 1.0], &[1.0f32], Reduction::Sum).unwrap_err();
+/// assert_eq!(
+///     err,
+///     FocalError::LengthMismatch { operand: Operand::Targets, expected: 2, found: 1 }
+/// );
+/// # Ok::<(), FocalError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Operand {
+    /// The targets (labels) slice.
+    Targets,
+    /// The per-element weights slice.
+    Weights,
+    /// The per-element loss output slice.
+    Output,
+    /// The gradient output slice.
+    Grad,
+}
+
+impl Operand {
+    /// The operand's name as used in error messages.
+    ///
+    /// ```
+    /// assert_eq!(focal_loss::Operand::Grad.name(), "grad");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            Operand::Targets => "targets",
+            Operand::Weights => "weights",
+            Operand::Output => "out",
+            Operand::Grad => "grad",
+        }
+    }
+}
+
+/// Everything that can be wrong with the inputs of a focal-loss call.
+///
+/// Each variant says what was wrong and, for per-element problems, the first index at which
+/// it happened. Checks run in a fixed order (hyper-parameters at construction; then lengths;
+/// then targets, weights and logits, each reporting its lowest bad index), so the same bad
+/// input always gives the same error.
+///
+/// ```
+/// use focal_loss::{FocalError, SigmoidFocal};
+/// assert_eq!(
+///     SigmoidFocal::new(-1.0, None).unwrap_err(),
+///     FocalError::InvalidGamma { gamma: -1.0 }
+/// );
+/// println!("{}", FocalError::NonFiniteLogit { index: 3 });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum FocalError {
+    /// The focusing parameter γ is negative, NaN or infinite.
+    InvalidGamma {
+        /// The rejected value.
+        gamma: f32,
+    },
+    /// The balancing weight α is outside [0, 1] or NaN.
+    InvalidAlpha {
+        /// The rejected value.
+        alpha: f32,
+    },
+    /// A slice does not have the length the logits require.
+    LengthMismatch {
+        /// Which slice.
+        operand: Operand,
+        /// The length it must have.
+        expected: usize,
+        /// The length it has.
+        found: usize,
+    },
+    /// A target is outside [0, 1] or NaN (a `u8` target that is neither 0 nor 1).
+    InvalidTarget {
+        /// Index of the first bad target.
+        index: usize,
+        /// Its value.
+        value: f32,
+    },
+    /// A per-element weight is negative, NaN or infinite.
+    InvalidWeight {
+        /// Index of the first bad weight.
+        index: usize,
+        /// Its value.
+        value: f32,
+    },
+    /// The normaliser of [`Reduction::MeanOver`](crate::Reduction::MeanOver) is not a
+    /// finite number greater than zero.
+    InvalidNormalizer {
+        /// The rejected value.
+        value: f32,
+    },
+    /// A logit is NaN. (±∞ logits are valid and give the mathematical limits.)
+    NonFiniteLogit {
+        /// Index of the first NaN logit.
+        index: usize,
+    },
+}
+
+impl fmt::Display for FocalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            FocalError::InvalidGamma { gamma } => {
+                write!(f, "gamma must be finite and >= 0, got {gamma}")
+            }
+            FocalError::InvalidAlpha { alpha } => {
+                write!(f, "alpha must be in [0, 1], got {alpha}")
+            }
+            FocalError::LengthMismatch {
+                operand,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{} has length {found} but the logits require {expected}",
+                operand.name()
+            ),
+            FocalError::InvalidTarget { index, value } => {
+                write!(f, "target[{index}] = {value} is outside [0, 1]")
+            }
+            FocalError::InvalidWeight { index, value } => {
+                write!(f, "weight[{index}] = {value} is not a finite value >= 0")
+            }
+            FocalError::InvalidNormalizer { value } => {
+                write!(f, "MeanOver normaliser must be finite and > 0, got {value}")
+            }
+            FocalError::NonFiniteLogit { index } => write!(f, "logit[{index}] is NaN"),
+        }
+    }
+}
+
+impl core::error::Error for FocalError {}

@@ -1,0 +1,30 @@
+//! The choice between the two implementations of the same formulas.
+
+/// Which implementation of the elementary functions a loss uses.
+///
+/// Both kernels evaluate the same formulas (written once, in
+/// [`crate::sigmoid`]); they differ only in how `exp` and `log` are computed. Both are
+/// available on every target.
+///
+/// ```
+/// use focal_loss::{Kernel, Reduction, SigmoidFocal};
+/// let simd = SigmoidFocal::RETINANET;
+/// let libm = simd.with_kernel(Kernel::Libm);
+/// let (x, t) = ([-3.0f32, 0.5, 4.0], [1u8, 0, 1]);
+/// let a = simd.loss(&x, &t, Reduction::Sum)?;
+/// let b = libm.loss(&x, &t, Reduction::Sum)?;
+/// assert!((a - b).abs() <= 1e-6 * b);
+/// # Ok::<(), focal_loss::FocalError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kernel {
+    /// Eight lanes at a time (`wide::f32x8`: AVX2, SSE2, NEON, or plain arrays on targets
+    /// without SIMD) with the crate's own [`approx`](crate::approx) `exp` / `log`. Uses only
+    /// IEEE basic operations in a fixed order, so its results are bit-identical for any slice
+    /// length, split, alignment or instruction set.
+    #[default]
+    Simd,
+    /// One element at a time with `libm`'s `expf` and `log1pf`: the reference-quality
+    /// scalar path.
+    Libm,
+}

@@ -1,0 +1,156 @@
+//! The arithmetic the loss formulas are written against, so that each formula is written once
+//! and evaluated both eight lanes at a time (`f32x8`, the crate's own `exp`/`log`) and one
+//! element at a time (`f32`, libm).
+
+use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
+use wide::f32x8;
+
+/// A value of one or more `f32` lanes, with the elementary functions of one kernel.
+pub(crate) trait Lanes:
+    Copy
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+{
+    /// A lane-wise boolean.
+    type Mask: Copy
+        + BitAnd<Output = Self::Mask>
+        + BitOr<Output = Self::Mask>
+        + Not<Output = Self::Mask>;
+
+    fn splat(v: f32) -> Self;
+    fn exp(self) -> Self;
+    /// Natural log over the whole domain (`ln 0 = -∞`).
+    fn ln(self) -> Self;
+    /// `ln(1 + e)` for `e` in [0, 1], given `d = 1 + e` and `rd = 1 / d` (both rounded).
+    fn log1p_unit(e: Self, d: Self, rd: Self) -> Self;
+    fn abs(self) -> Self;
+    fn gt(self, other: Self) -> Self::Mask;
+    fn ge(self, other: Self) -> Self::Mask;
+    fn lt(self, other: Self) -> Self::Mask;
+    fn eq(self, other: Self) -> Self::Mask;
+    /// `if_true` where `mask`, else `if_false`.
+    fn select(mask: Self::Mask, if_true: Self, if_false: Self) -> Self;
+    fn all(mask: Self::Mask) -> bool;
+    fn any(mask: Self::Mask) -> bool;
+
+    /// `max(self, 0)`, returning `+0` for `-0` and `0` for NaN on every target.
+    #[inline(always)]
+    fn relu(self) -> Self {
+        let zero = Self::splat(0.0);
+        Self::select(self.gt(zero), self, zero)
+    }
+
+    /// `min(self, cap)` for a non-NaN `cap`, with the same rule on every target.
+    #[inline(always)]
+    fn cap(self, cap: f32) -> Self {
+        let cap = Self::splat(cap);
+        Self::select(self.lt(cap), self, cap)
+    }
+}
+
+impl Lanes for f32 {
+    type Mask = bool;
+    #[inline(always)]
+    fn splat(v: f32) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        libm::expf(self)
+    }
+    #[inline(always)]
+    fn ln(self) -> Self {
+        libm::logf(self)
+    }
+    #[inline(always)]
+    fn log1p_unit(e: Self, _d: Self, _rd: Self) -> Self {
+        libm::log1pf(e)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        libm::fabsf(self)
+    }
+    #[inline(always)]
+    fn gt(self, other: Self) -> bool {
+        self > other
+    }
+    #[inline(always)]
+    fn ge(self, other: Self) -> bool {
+        self >= other
+    }
+    #[inline(always)]
+    fn lt(self, other: Self) -> bool {
+        self < other
+    }
+    #[inline(always)]
+    fn eq(self, other: Self) -> bool {
+        self == other
+    }
+    #[inline(always)]
+    fn select(mask: bool, if_true: Self, if_false: Self) -> Self {
+        if mask { if_true } else { if_false }
+    }
+    #[inline(always)]
+    fn all(mask: bool) -> bool {
+        mask
+    }
+    #[inline(always)]
+    fn any(mask: bool) -> bool {
+        mask
+    }
+}
+
+impl Lanes for f32x8 {
+    type Mask = f32x8;
+    #[inline(always)]
+    fn splat(v: f32) -> Self {
+        f32x8::splat(v)
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        crate::approx::exp_lanes(self)
+    }
+    #[inline(always)]
+    fn ln(self) -> Self {
+        crate::approx::ln_lanes(self)
+    }
+    #[inline(always)]
+    fn log1p_unit(e: Self, d: Self, rd: Self) -> Self {
+        crate::approx::log1p_unit_lanes(e, d, rd)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        f32x8::abs(self)
+    }
+    #[inline(always)]
+    fn gt(self, other: Self) -> Self {
+        self.simd_gt(other)
+    }
+    #[inline(always)]
+    fn ge(self, other: Self) -> Self {
+        self.simd_ge(other)
+    }
+    #[inline(always)]
+    fn lt(self, other: Self) -> Self {
+        self.simd_lt(other)
+    }
+    #[inline(always)]
+    fn eq(self, other: Self) -> Self {
+        self.simd_eq(other)
+    }
+    #[inline(always)]
+    fn select(mask: Self, if_true: Self, if_false: Self) -> Self {
+        mask.select(if_true, if_false)
+    }
+    #[inline(always)]
+    fn all(mask: Self) -> bool {
+        mask.all()
+    }
+    #[inline(always)]
+    fn any(mask: Self) -> bool {
+        mask.any()
+    }
+}

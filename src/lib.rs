@@ -1,0 +1,43 @@
+//! Focal loss (Lin et al., ICCV 2017) for training on microcontrollers and fast, exact
+//! training on x86 / ARM hosts: `#![no_std]`, no allocation, loss and fused gradient.
+//!
+//! `FL(p_t) = −α_t (1 − p_t)^γ log(p_t)` down-weights the many easy examples so that the few
+//! hard ones drive training. γ = 0 is cross-entropy.
+//!
+//! ```
+//! use focal_loss::{Kernel, Reduction, SigmoidFocal};
+//! let fl = SigmoidFocal::new(2.0, Some(0.25))?.with_kernel(Kernel::Simd);
+//! let logits = [2.5f32, -0.3, -6.0, 0.8];
+//! let targets = [1u8, 0, 0, 1];
+//! let mut grad = [0.0f32; 4];
+//! let loss = fl.loss_and_grad(&logits, &targets, Reduction::Mean, &mut grad)?;
+//! assert!(loss.is_finite());
+//! # Ok::<(), focal_loss::FocalError>(())
+//! ```
+//!
+//! Two kernels evaluate the same formulas: [`Kernel::Simd`] (eight lanes, the crate's own
+//! [`approx`] functions, bit-identical on every target) and [`Kernel::Libm`] (scalar, libm).
+//! Every bad input returns a [`FocalError`]; nothing panics on user input.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod approx;
+mod error;
+mod focusing;
+mod kernel;
+mod lanes;
+mod reduction;
+mod sigmoid;
+mod sum;
+mod target;
+
+#[cfg(feature = "defmt")]
+mod defmt_impls;
+
+pub use error::{FocalError, Operand};
+pub use kernel::Kernel;
+pub use reduction::Reduction;
+pub use sigmoid::SigmoidFocal;
+pub use target::BinaryTarget;

@@ -1,0 +1,48 @@
+//! How per-element losses are reduced to one number, and the matching gradient scale.
+
+use crate::FocalError;
+
+/// How [`loss`](crate::SigmoidFocal::loss) and
+/// [`loss_and_grad`](crate::SigmoidFocal::loss_and_grad) reduce the per-element losses.
+///
+/// The gradient is always the gradient of the reduced value, so it carries the same scale.
+///
+/// ```
+/// use focal_loss::{Reduction, SigmoidFocal};
+/// let fl = SigmoidFocal::new(0.0, None)?;
+/// let (x, t) = ([0.0f32, 0.0], [1.0f32, 0.0]);
+/// let sum = fl.loss(&x, &t, Reduction::Sum)?;
+/// assert_eq!(fl.loss(&x, &t, Reduction::Mean)?, sum / 2.0);
+/// // RetinaNet normalises by the number of positive anchors:
+/// assert_eq!(fl.loss(&x, &t, Reduction::MeanOver(1.0))?, sum);
+/// # Ok::<(), focal_loss::FocalError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reduction {
+    /// The sum of the per-element losses.
+    Sum,
+    /// The sum divided by the number of elements (0 for empty input, never NaN).
+    Mean,
+    /// The sum divided by a caller-chosen normaliser, such as RetinaNet's number of positive
+    /// anchors or mmdet's `avg_factor`. Must be finite and > 0.
+    MeanOver(f32),
+}
+
+impl Reduction {
+    /// The divisor this reduction applies to the sum of `count` losses, validated.
+    ///
+    /// ```
+    /// use focal_loss::Reduction;
+    /// assert_eq!(Reduction::Mean.divisor(4)?, 4.0);
+    /// assert!(Reduction::MeanOver(0.0).divisor(4).is_err());
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub fn divisor(self, count: usize) -> Result<f64, FocalError> {
+        match self {
+            Reduction::Sum => Ok(1.0),
+            Reduction::Mean => Ok(if count == 0 { 1.0 } else { count as f64 }),
+            Reduction::MeanOver(n) if n.is_finite() && n > 0.0 => Ok(f64::from(n)),
+            Reduction::MeanOver(n) => Err(FocalError::InvalidNormalizer { value: n }),
+        }
+    }
+}

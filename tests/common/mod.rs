@@ -1,0 +1,5 @@
+//! Test support shared by the integration tests and the report examples.
+#![allow(dead_code)]
+
+pub mod accuracy;
+pub mod reference;

@@ -1,0 +1,116 @@
+//! An independent `f64` reference for the sigmoid focal loss and its gradient.
+//!
+//! It avoids the traps the crate avoids, in its own way: `softplus` with `ln_1p`, sigmoids
+//! from `exp(−|u|)`, and for soft targets the textbook chain rule with `q^(γ−1)` formed
+//! directly (safe in `f64` where `q` is bounded away from 0). Its gradient is itself checked
+//! against central finite differences of its loss (tests/sigmoid_reference.rs).
+#![allow(dead_code)]
+
+/// `ln(1 + e^u)` without overflow or cancellation.
+pub fn softplus(u: f64) -> f64 {
+    u.max(0.0) + (-u.abs()).exp().ln_1p()
+}
+
+/// σ(u) without overflow, accurate in both tails.
+pub fn sigmoid(u: f64) -> f64 {
+    if u >= 0.0 {
+        1.0 / (1.0 + (-u).exp())
+    } else {
+        let e = u.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// α_t for a target `t` (1 when alpha is None).
+pub fn alpha_t(alpha: Option<f32>, t: f64) -> f64 {
+    alpha_t64(alpha.map(f64::from), t)
+}
+
+/// [`alpha_t`] with an `f64` alpha.
+pub fn alpha_t64(alpha: Option<f64>, t: f64) -> f64 {
+    match alpha {
+        Some(a) => a * t + (1.0 - a) * (1.0 - t),
+        None => 1.0,
+    }
+}
+
+/// `(loss, dloss/dx)` of torchvision's sigmoid focal loss for one element, in `f64`.
+pub fn sigmoid_focal(x: f32, t: f32, gamma: f32, alpha: Option<f32>) -> (f64, f64) {
+    sigmoid_focal64(
+        f64::from(x),
+        f64::from(t),
+        f64::from(gamma),
+        alpha.map(f64::from),
+    )
+}
+
+/// [`sigmoid_focal`] with `f64` inputs.
+pub fn sigmoid_focal64(x: f64, t: f64, g: f64, alpha: Option<f64>) -> (f64, f64) {
+    let at = alpha_t64(alpha, t);
+    if t == 0.0 || t == 1.0 {
+        // z is the signed margin; p_t = σ(z).
+        let s = if t == 1.0 { 1.0 } else { -1.0 };
+        let z = s * x;
+        let ce = softplus(-z);
+        let q = sigmoid(-z);
+        let p = sigmoid(z);
+        let ln_q = -softplus(z);
+        let m = if g == 0.0 { 1.0 } else { (g * ln_q).exp() };
+        let loss = if at == 0.0 { 0.0 } else { at * m * ce };
+        // p·CE → 0 as p → 0 even where CE = ∞.
+        let pce = if p == 0.0 { 0.0 } else { p * ce };
+        let dz = -at * m * (q + g * pce);
+        (loss, s * dz)
+    } else {
+        let (sx, snx) = (sigmoid(x), sigmoid(-x));
+        let ce = t * softplus(-x) + (1.0 - t) * softplus(x);
+        let q = t * snx + (1.0 - t) * sx;
+        let dq = (1.0 - 2.0 * t) * sx * snx;
+        let dce = sx - t;
+        let m = q.powf(g);
+        let loss = at * m * ce;
+        let mut grad = at * m * dce;
+        if g != 0.0 && dq != 0.0 {
+            grad += at * g * q.powf(g - 1.0) * dq * ce;
+        }
+        (loss, grad)
+    }
+}
+
+/// The magnitude that bounds the rounding error of the soft-target gradient: the sum of the
+/// absolute values of its terms. (The gradient itself crosses zero at the loss minimum, where
+/// no finite-precision evaluation has relative accuracy.)
+pub fn soft_grad_scale(x: f32, t: f32, gamma: f32, alpha: Option<f32>) -> f64 {
+    soft_grad_scale64(
+        f64::from(x),
+        f64::from(t),
+        f64::from(gamma),
+        alpha.map(f64::from),
+    )
+}
+
+/// [`soft_grad_scale`] with `f64` inputs.
+pub fn soft_grad_scale64(x: f64, t: f64, g: f64, alpha: Option<f64>) -> f64 {
+    let at = alpha_t64(alpha, t);
+    let (sx, snx) = (sigmoid(x), sigmoid(-x));
+    let ce = t * softplus(-x) + (1.0 - t) * softplus(x);
+    let q = t * snx + (1.0 - t) * sx;
+    let m = q.powf(g);
+    let dq_term = (g * q.powf(g - 1.0) * (1.0 - 2.0 * t) * sx * snx * ce).abs();
+    at * (m * ((1.0 - t) * sx + t * snx) + dq_term)
+}
+
+/// Distance from `got` to `want` in units of the `f32` ULP at `want`.
+/// `None` where `want` is not a normal `f32` (zero, subnormal, or beyond `f32::MAX`).
+pub fn ulp_error(got: f32, want: f64) -> Option<f64> {
+    let w = want.abs();
+    if !(w >= f64::from(f32::MIN_POSITIVE) && w <= f64::from(f32::MAX)) {
+        return None;
+    }
+    Some((f64::from(got) - want).abs() / ulp_at(w))
+}
+
+/// The `f32` ULP at a normal magnitude `w`.
+pub fn ulp_at(w: f64) -> f64 {
+    2f64.powi(w.log2().floor() as i32 - 23)
+}

@@ -1,0 +1,375 @@
+#!/usr/bin/env python3
+"""Generate tests/data/sigmoid_reference.csv: reference values for the binary
+(sigmoid) focal loss and its gradient with respect to the logit.
+
+What it computes
+----------------
+For every combination of
+
+    gamma  in {0, 0.5, 1, 2, 2.5, 3, 5}
+    alpha  in {none, 0.25, 0.75}       (none = no alpha weighting, torchvision alpha=-1)
+    target in {0, 1} (hard) and {0.1, 0.25, 0.5, 0.9} (soft)
+    logit  in a fixed set of 45 values that are exactly representable as float32
+           (dense near 0, sparse out to +-100), plus +inf and -inf for hard targets
+
+it writes the element-wise loss of ``torchvision.ops.sigmoid_focal_loss``
+(reduction='none') and d loss / d logit:
+
+    p       = sigmoid(x)
+    ce      = binary_cross_entropy_with_logits(x, t)
+    p_t     = p*t + (1-p)*(1-t)
+    loss    = ce * (1-p_t)**gamma
+    alpha_t = alpha*t + (1-alpha)*(1-t);  loss *= alpha_t   (only if alpha given)
+
+Every finite row is computed twice:
+
+  * with torchvision in float64 on the CPU, gradient by autograd;
+  * with mpmath at mp.dps = 50 from the exact formula written without
+    cancellation (1-p = sigmoid(-x), 1-p_t = p*(1-t) + (1-p)*t, and
+    ce = t*softplus(-x) + (1-t)*softplus(x) via log1p), gradient from the
+    analytic derivative
+
+        dL/dx = alpha_t * [ (p - t)*(1-p_t)**gamma
+                            + gamma*ce*(1-p_t)**(gamma-1) * p*(1-p)*(1-2t) ]
+
+    which is itself cross-checked against mpmath.diff (numerical
+    differentiation at raised precision) on every row.
+
+The committed value is torchvision's where |x| <= 10 and mpmath's, correctly
+rounded to float64, where |x| > 10, because torchvision forms 1 - sigmoid(x)
+(and, for a confident correct logit, the BCE itself) by subtracting O(1) or
+O(|x|) numbers and so loses relative accuracy like eps*|x|*e^|x| even in
+float64: all of it from |x| ~ 37 on.  The ``source`` column says which.
+Before writing, every torchvision row is checked against mpmath: the relative
+error of the loss, and of the gradient measured against
+max(|grad|, sum of the magnitudes of its two terms), must be at most
+max(1e-12, 2^-52 * (1+|x|) * e^|x|), i.e. 1e-12 up to |x| ~ 7 and ~5e-11 at
+|x| = 10 (measured: 1.6e-12 at |x| = 8, 1.9e-11 at |x| = 10).  The script
+exits non-zero without writing anything if any check fails.
+
+Rows with x = +-inf (hard targets only) hold the mathematical limits, derived
+by algebra and checked against mpmath at x = +-1e6.  For a hard target with
+s = 2t - 1:
+
+    dL/dx = -s * alpha_t * (1-p_t)**gamma * [(1-p_t) + gamma*p_t*ce]
+
+    right-side infinite logit (t=1, x=+inf or t=0, x=-inf): loss 0, grad 0
+    wrong-side infinite logit (t=1, x=-inf or t=0, x=+inf): loss inf,
+        grad -s*alpha_t  (i.e. -alpha_t for t=1, +alpha_t for t=0),
+        alpha_t = 1 when alpha is none.
+
+Output format
+-------------
+Comment lines beginning with '#', then the header
+``gamma,alpha,logit,target,loss,grad,source`` and one row per combination.
+Numbers are Python ``repr`` of float64 (shortest round-tripping form, at most
+17 significant digits); 'inf' / '-inf' for infinities; alpha is 'none' or a
+number.  Each logit is printed as the exact float64 value of a float32, so it
+parses to the same value as f32 or f64.  Soft targets 0.1 and 0.9 are the
+float64 values nearest to 0.1 and 0.9 (that is what both computations used);
+they are not float32-exact.
+
+Requirements
+------------
+    python3 (tested with 3.11)
+    pip install torch==2.15.0 torchvision==0.29.2 mpmath==1.3.0 numpy==2.4.6
+
+(the default PyPI torch wheel is the CUDA build; only its CPU path is used
+here, no GPU is needed.)  Other recent versions should give the same mpmath
+rows; torchvision rows may differ in the last bits between torch builds.
+
+Usage (from the repository root)
+--------------------------------
+    python3 tools/gen_sigmoid_reference.py            # writes tests/data/sigmoid_reference.csv
+    python3 tools/gen_sigmoid_reference.py -o out.csv # write elsewhere
+
+It prints a short accuracy summary (torchvision vs mpmath) to stderr.
+"""
+
+import argparse
+import math
+import os
+import sys
+
+import mpmath
+import numpy as np
+import torch
+import torchvision
+from mpmath import mp, mpf
+from mpmath.libmp import to_float
+
+mp.dps = 50
+
+GAMMAS = [0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 5.0]
+ALPHAS = [None, 0.25, 0.75]
+HARD_TARGETS = [0.0, 1.0]
+SOFT_TARGETS = [0.1, 0.25, 0.5, 0.9]
+TARGETS = HARD_TARGETS + SOFT_TARGETS
+
+_POSITIVE_LOGITS = [
+    0.01, 0.1, 0.25, 0.3333333, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 7.123, 8.0,
+    10.0, 12.0, 15.5, 17.0, 20.0, 30.0, 40.0, 60.0, 88.0, 100.0,
+]
+# Exactly representable as float32: round to float32 first, then widen.
+LOGITS = sorted(
+    {float(np.float32(v)) for v in _POSITIVE_LOGITS}
+    | {float(-np.float32(v)) for v in _POSITIVE_LOGITS}
+    | {0.0}
+)
+INF_LOGITS = [-math.inf, math.inf]
+
+TORCHVISION_MAX_ABS_LOGIT = 10.0
+
+# Acceptance of torchvision against mpmath for |x| <= 10.  Near x = 0 the two
+# agree to ~1e-15; the float64 error of torchvision's formula then grows like
+# eps * |x| * e^|x|, because quantities of size e^-|x| (1 - sigmoid(x), and the
+# BCE of a confident correct logit) come out of subtractions of O(1) or O(|x|)
+# numbers.  Measured: <= 7.5e-13 up to |x| = 7.123, 1.6e-12 at |x| = 8,
+# 1.9e-11 at |x| = 10 (3.5e-11 at 12, 4e-9 at 15.5, 100% wrong from 40 on).
+# So the check is 1e-12, widened by that error model where it exceeds 1e-12.
+RTOL = 1e-12
+EPS = 2.0 ** -52
+
+
+def tolerance(x):
+    return max(RTOL, EPS * (1.0 + abs(x)) * math.exp(abs(x)))
+
+
+# Analytic derivative vs mpmath.diff, both in mpmath at 50 digits.
+DIFF_RTOL = mpf("1e-35")
+
+
+# --------------------------------------------------------------------------
+# Exact values (mpmath)
+# --------------------------------------------------------------------------
+
+def alpha_t_of(alpha, t):
+    if alpha is None:
+        return mpf(1)
+    a, t = mpf(alpha), mpf(t)
+    return a * t + (1 - a) * (1 - t)
+
+
+def softplus(x):
+    """log(1 + exp(x)) without cancellation."""
+    return max(x, mpf(0)) + mpmath.log1p(mpmath.exp(-abs(x)))
+
+
+def exact_parts(x, t, gamma, alpha):
+    """Return (loss, grad, |terms| scale of grad) for finite x, in mpmath."""
+    x, t, g = mpf(x), mpf(t), mpf(gamma)
+    p = 1 / (1 + mpmath.exp(-x))        # sigmoid(x)
+    q = 1 / (1 + mpmath.exp(x))         # 1 - sigmoid(x), no cancellation
+    ce = t * softplus(-x) + (1 - t) * softplus(x)
+    m = p * (1 - t) + q * t             # 1 - p_t, no cancellation
+    at = alpha_t_of(alpha, t)
+    mod = m ** g                        # (1-p_t)^gamma; m > 0 for finite x
+    loss = at * ce * mod
+    term1 = at * (p * (1 - t) - q * t) * mod          # (p - t)*(1-p_t)^g
+    term2 = at * g * ce * m ** (g - 1) * p * q * (1 - 2 * t) if g != 0 else mpf(0)
+    grad = term1 + term2
+    return loss, grad, abs(term1) + abs(term2)
+
+
+def exact_loss(x, t, gamma, alpha):
+    return exact_parts(x, t, gamma, alpha)[0]
+
+
+def inf_limit(x, t, gamma, alpha):
+    """Mathematical limits (loss, grad) at x = +-inf for hard t."""
+    assert t in (0.0, 1.0) and math.isinf(x)
+    s = 1.0 if t == 1.0 else -1.0
+    at = 1.0 if alpha is None else (alpha if t == 1.0 else 1.0 - alpha)
+    right_side = (x > 0) == (t == 1.0)
+    if right_side:
+        return 0.0, 0.0
+    return math.inf, -s * at
+
+
+def to_f64(v):
+    """Float64 nearest to an mpf (ties to even), rounding its full 166-bit value.
+
+    (A decimal string of 30 digits is not enough: e.g. 0.5 - 0.1 lies exactly
+    halfway between two float64s.)"""
+    return to_float(v._mpf_, rnd="n")
+
+
+# --------------------------------------------------------------------------
+# torchvision float64 + autograd
+# --------------------------------------------------------------------------
+
+def torchvision_values(xs, ts, gamma, alpha):
+    x = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
+    t = torch.tensor(ts, dtype=torch.float64)
+    loss = torchvision.ops.sigmoid_focal_loss(
+        x, t, alpha=-1.0 if alpha is None else alpha, gamma=gamma, reduction="none"
+    )
+    # Elements are independent, so the gradient of the sum is the
+    # element-wise derivative.
+    loss.sum().backward()
+    return loss.detach().tolist(), x.grad.tolist()
+
+
+# --------------------------------------------------------------------------
+
+def fmt(v):
+    if math.isnan(v):
+        raise ValueError("refusing to write NaN")
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return repr(float(v))
+
+
+def rel_err(approx, exact, scale=None):
+    exact_f = float(exact)
+    denom = abs(exact_f) if scale is None else max(abs(exact_f), float(scale))
+    if approx == exact_f:
+        return 0.0
+    if not math.isfinite(approx):
+        return math.inf
+    if denom == 0.0:
+        return math.inf
+    return abs(approx - exact_f) / denom
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("-o", "--output",
+                    default=os.path.join(root, "tests", "data", "sigmoid_reference.csv"))
+    args = ap.parse_args()
+
+    torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)
+
+    rows = []
+    failures = []
+    worst_loss = (0.0, None)
+    worst_grad = (0.0, None)       # relative to |grad|
+    worst_grad_scaled = (0.0, None)  # relative to max(|grad|, |term1|+|term2|)
+    tv_outside = []                # torchvision behaviour for |x| > 10 / inf
+
+    for gamma in GAMMAS:
+        for alpha in ALPHAS:
+            cases = []
+            for t in TARGETS:
+                xs = LOGITS + (INF_LOGITS if t in HARD_TARGETS else [])
+                cases += [(x, t) for x in xs]
+            cases.sort(key=lambda c: (c[1], c[0]))
+            tv_loss, tv_grad = torchvision_values(
+                [c[0] for c in cases], [c[1] for c in cases], gamma, alpha)
+
+            for (x, t), tl, tg in zip(cases, tv_loss, tv_grad):
+                key = dict(gamma=gamma, alpha=alpha, x=x, t=t)
+                if math.isinf(x):
+                    loss, grad = inf_limit(x, t, gamma, alpha)
+                    # Verify the limit with mpmath at a huge finite logit.
+                    big = mpf("1e6") if x > 0 else mpf("-1e6")
+                    bl, bg, _ = exact_parts(big, t, gamma, alpha)
+                    if loss == 0.0:
+                        ok_l = bl < mpf("1e-400000")
+                    else:
+                        ok_l = bl > mpf("1e4")
+                    ok_g = abs(bg - grad) < mpf("1e-30")
+                    if not (ok_l and ok_g):
+                        failures.append(f"inf limit mismatch {key}: limit=({loss},{grad}) "
+                                        f"mpmath@1e6=({mpmath.nstr(bl, 5)},{mpmath.nstr(bg, 5)})")
+                    rows.append((gamma, alpha, x, t, loss, grad, "mpmath"))
+                    tv_outside.append((key, tl, tg, loss, grad))
+                    continue
+
+                el, eg, scale = exact_parts(x, t, gamma, alpha)
+                # Cross-check the analytic derivative numerically.
+                nd = mpmath.diff(lambda z: exact_loss(z, t, gamma, alpha), mpf(x))
+                if abs(nd - eg) > DIFF_RTOL * max(scale, mpf("1e-300")):
+                    failures.append(f"analytic vs mpmath.diff mismatch {key}: "
+                                    f"{mpmath.nstr(eg, 20)} vs {mpmath.nstr(nd, 20)}")
+
+                el64, eg64 = to_f64(el), to_f64(eg)
+                if abs(x) <= TORCHVISION_MAX_ABS_LOGIT:
+                    rl = rel_err(tl, el)
+                    rg = rel_err(tg, eg)
+                    rgs = rel_err(tg, eg, scale)
+                    if rl > worst_loss[0]:
+                        worst_loss = (rl, key)
+                    if rg > worst_grad[0]:
+                        worst_grad = (rg, key)
+                    if rgs > worst_grad_scaled[0]:
+                        worst_grad_scaled = (rgs, key)
+                    # Loss: plain relative error.  Gradient: relative to the
+                    # larger of |grad| and the sum of the magnitudes of its two
+                    # terms (the natural float error bound when they cancel).
+                    if not (rl <= tolerance(x) and rgs <= tolerance(x)):
+                        failures.append(
+                            f"torchvision disagrees with mpmath {key}: loss {tl!r} vs {el64!r} "
+                            f"(rel {rl:.3g}), grad {tg!r} vs {eg64!r} (rel {rgs:.3g})")
+                    rows.append((gamma, alpha, x, t, tl, tg, "torchvision"))
+                else:
+                    rows.append((gamma, alpha, x, t, el64, eg64, "mpmath"))
+                    tv_outside.append((key, tl, tg, el64, eg64))
+
+    if failures:
+        print("ABORT: reference checks failed:", file=sys.stderr)
+        for f in failures[:50]:
+            print("  " + f, file=sys.stderr)
+        print(f"  ({len(failures)} failures total)", file=sys.stderr)
+        sys.exit(1)
+
+    header = [
+        "# Reference values for the binary (sigmoid) focal loss, reduction='none'.",
+        "# Generated by tools/gen_sigmoid_reference.py; do not edit by hand.",
+        f"# torch {torch.__version__}, torchvision {torchvision.__version__}, "
+        f"mpmath {mpmath.__version__} (mp.dps={mp.dps}), numpy {np.__version__}, "
+        f"python {sys.version.split()[0]}",
+        "# loss = alpha_t * ce * (1-p_t)^gamma, p = sigmoid(logit), ce = BCE-with-logits,",
+        "#   p_t = p*t + (1-p)*(1-t), alpha_t = alpha*t + (1-alpha)*(1-t) (alpha 'none': alpha_t = 1).",
+        "# grad = d loss / d logit.",
+        "# source=torchvision: torchvision.ops.sigmoid_focal_loss in float64 on CPU, grad by autograd",
+        f"#   (used for |logit| <= {TORCHVISION_MAX_ABS_LOGIT:g}; checked against mpmath: rel err of loss, and of grad",
+        "#   relative to max(|grad|, sum of |its terms|), <= max(1e-12, 2^-52*(1+|x|)*e^|x|), i.e. 1e-12 up to",
+        f"#   |x|~7, ~5e-11 at |x|=10; max seen: loss {worst_loss[0]:.2g}, grad {worst_grad_scaled[0]:.2g}).",
+        "# source=mpmath: exact value at 50 digits, rounded to nearest float64 (|logit| > 10),",
+        "#   or for logit = +-inf the mathematical limit (loss 0 or inf; grad 0 or -(2t-1)*alpha_t).",
+        "# Logits are float32-exact; targets 0.1 and 0.9 are the float64 values nearest 0.1 and 0.9.",
+        f"# rows: {len(rows)}",
+        "gamma,alpha,logit,target,loss,grad,source",
+    ]
+    with open(args.output, "w", newline="\n") as fh:
+        fh.write("\n".join(header) + "\n")
+        for gamma, alpha, x, t, loss, grad, src in rows:
+            fh.write(",".join([
+                fmt(gamma), "none" if alpha is None else fmt(alpha), fmt(x), fmt(t),
+                fmt(loss), fmt(grad), src,
+            ]) + "\n")
+
+    print(f"wrote {len(rows)} rows to {args.output}", file=sys.stderr)
+    print(f"max rel err torchvision vs mpmath, |x|<=10: loss {worst_loss[0]:.3g} at {worst_loss[1]}",
+          file=sys.stderr)
+    print(f"  grad (rel to |grad|) {worst_grad[0]:.3g} at {worst_grad[1]}", file=sys.stderr)
+    print(f"  grad (rel to max(|grad|, |terms|)) {worst_grad_scaled[0]:.3g} at {worst_grad_scaled[1]}",
+          file=sys.stderr)
+
+    # Where torchvision float64 goes wrong outside the range it is used in.
+    bad = []
+    for key, tl, tg, el, eg in tv_outside:
+        def off(a, e):
+            if math.isnan(a):
+                return math.inf
+            if a == e:
+                return 0.0
+            if math.isinf(a) or math.isinf(e):
+                return math.inf
+            return abs(a - e) / abs(e) if e != 0 else math.inf
+        lo, go = off(tl, el), off(tg, eg)
+        if lo > 1e-6 or go > 1e-6:
+            bad.append((max(lo, go), key, tl, tg, el, eg))
+    print(f"torchvision float64 off by >1e-6 relative (or NaN/inf) on {len(bad)} of "
+          f"{len(tv_outside)} rows with |x| > 10 or infinite x", file=sys.stderr)
+    if os.environ.get("VERBOSE"):
+        for _, key, tl, tg, el, eg in bad:
+            print(f"  {key}: torchvision loss={tl!r} grad={tg!r}  exact loss={el!r} grad={eg!r}",
+                  file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
