@@ -1,54 +1,102 @@
-//! The modulating factor `(1 − p_t)^γ`, by repeated multiplication for small integer γ and
-//! through the logarithm otherwise.
+//! The modulating factor `(1 − p_t)^γ`: by repeated multiplication for small integer γ, and
+//! through `exp(γ · ln(1 − p_t))` otherwise, with the exponent carried exactly where it is
+//! large.
 
 use crate::lanes::Lanes;
+
+/// Above this γ the exponent `γ·softplus(z)` is formed in plain `f32` (the factor is then 0
+/// or 1 to within rounding for all but a sliver of inputs), which keeps the exact product
+/// below free of overflow.
+const EXACT_GAMMA_MAX: f32 = 1_048_576.0;
+/// Veltkamp's splitter for `f32`: `2^12 + 1` splits a 24-bit significand into two halves of
+/// at most 12 bits, whose products are exact.
+const SPLITTER: f32 = 4097.0;
+/// `softplus(z)` beyond this is capped before the exact product (2^64: with γ >= 2^-20 the
+/// factor is 0 there anyway).
+const SOFTPLUS_CAP: f32 = 18_446_744_073_709_551_616.0;
 
 /// How `(1 − p_t)^γ` is evaluated for a validated γ.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Focusing {
-    /// γ ∈ {0, 1, 2, 3, 4, 5}: products of `1 − p_t`, exact to a few roundings for every input.
+    /// γ ∈ {0, 1, 2, 3, 4, 5}: products of `1 − p_t`, a few roundings for every input.
     Integer(u8),
-    /// Any other γ > 0: `exp(γ · ln(1 − p_t))`.
-    Real(f32),
+    /// Any other γ up to [`EXACT_GAMMA_MAX`], split as `hi + lo` (each of at most 12
+    /// significant bits) for the exact product `γ·softplus(z)`.
+    Real { gamma: f32, hi: f32, lo: f32 },
+    /// γ above [`EXACT_GAMMA_MAX`].
+    Huge(f32),
 }
 
 impl Focusing {
     /// The evaluation strategy for a finite γ >= 0.
     pub(crate) const fn of(gamma: f32) -> Self {
-        if gamma == 0.0 {
-            Focusing::Integer(0)
-        } else if gamma == 1.0 {
-            Focusing::Integer(1)
-        } else if gamma == 2.0 {
-            Focusing::Integer(2)
-        } else if gamma == 3.0 {
-            Focusing::Integer(3)
-        } else if gamma == 4.0 {
-            Focusing::Integer(4)
-        } else if gamma == 5.0 {
-            Focusing::Integer(5)
+        let n = gamma as u8;
+        if gamma <= 5.0 && n as f32 == gamma {
+            Focusing::Integer(n)
+        } else if gamma <= EXACT_GAMMA_MAX {
+            let c = SPLITTER * gamma;
+            let hi = c - (c - gamma);
+            Focusing::Real {
+                gamma,
+                hi,
+                lo: gamma - hi,
+            }
         } else {
-            Focusing::Real(gamma)
+            Focusing::Huge(gamma)
         }
     }
 
-    /// `q^γ` where `q = 1 − p_t`; `ln_q` is evaluated only for non-integer γ.
+    /// `q^γ` for `q = 1 − p_t = e^(−softplus(z))` of a hard target, where
+    /// `softplus(z) = relu + tail` with `relu >= 0` exact and `tail` in [0, ln 2].
+    ///
+    /// For non-integer γ the exponent `−γ·relu − γ·tail` is evaluated as an unevaluated sum:
+    /// `γ·relu` exactly (Dekker's product), so `exp` sees its full value however large, instead
+    /// of a rounding error that `exp` would scale by the exponent's size.
+    #[inline(always)]
+    pub(crate) fn power_of_softplus<R: Lanes>(self, q: R, relu: R, tail: R) -> R {
+        match self {
+            Focusing::Integer(n) => integer_power(q, n),
+            Focusing::Real { gamma, hi, lo } => {
+                let u = relu.cap(SOFTPLUS_CAP);
+                let c = R::splat(SPLITTER) * u;
+                let u_hi = c - (c - u);
+                let u_lo = u - u_hi;
+                let (g_hi, g_lo) = (R::splat(hi), R::splat(lo));
+                let product = u * R::splat(gamma);
+                let error = ((u_hi * g_hi - product) + u_hi * g_lo + u_lo * g_hi) + u_lo * g_lo;
+                R::exp_sum(-product, -(error + R::splat(gamma) * tail))
+            }
+            Focusing::Huge(gamma) => (-(R::splat(gamma) * (relu + tail))).exp(),
+        }
+    }
+
+    /// `q^γ` for any `q = 1 − p_t` in (0, 1]; `ln_q` is evaluated only for non-integer γ.
     #[inline(always)]
     pub(crate) fn power<R: Lanes>(self, q: R, ln_q: impl FnOnce() -> R) -> R {
         match self {
-            Focusing::Integer(0) => R::splat(1.0),
-            Focusing::Integer(1) => q,
-            Focusing::Integer(2) => q * q,
-            Focusing::Integer(3) => q * q * q,
-            Focusing::Integer(4) => {
-                let q2 = q * q;
-                q2 * q2
+            Focusing::Integer(n) => integer_power(q, n),
+            Focusing::Real { gamma, .. } | Focusing::Huge(gamma) => {
+                (R::splat(gamma) * ln_q()).exp()
             }
-            Focusing::Integer(_) => {
-                let q2 = q * q;
-                q2 * q2 * q
-            }
-            Focusing::Real(gamma) => (R::splat(gamma) * ln_q()).exp(),
+        }
+    }
+}
+
+/// `q^n` for `n` in 0..=5 by multiplication.
+#[inline(always)]
+fn integer_power<R: Lanes>(q: R, n: u8) -> R {
+    match n {
+        0 => R::splat(1.0),
+        1 => q,
+        2 => q * q,
+        3 => q * q * q,
+        4 => {
+            let q2 = q * q;
+            q2 * q2
+        }
+        _ => {
+            let q2 = q * q;
+            q2 * q2 * q
         }
     }
 }

@@ -22,6 +22,8 @@ pub(crate) trait Lanes:
 
     fn splat(v: f32) -> Self;
     fn exp(self) -> Self;
+    /// `e^(hi + lo)` for an exponent carried as an unevaluated sum (`lo` finite and small).
+    fn exp_sum(hi: Self, lo: Self) -> Self;
     /// Natural log over the whole domain (`ln 0 = -∞`).
     fn ln(self) -> Self;
     /// `ln(1 + e)` for `e` in [0, 1], given `d = 1 + e` and `rd = 1 / d` (both rounded).
@@ -60,6 +62,10 @@ impl Lanes for f32 {
     #[inline(always)]
     fn exp(self) -> Self {
         libm::expf(self)
+    }
+    #[inline(always)]
+    fn exp_sum(hi: Self, lo: Self) -> Self {
+        libm::expf(hi) * libm::expf(lo)
     }
     #[inline(always)]
     fn ln(self) -> Self {
@@ -112,6 +118,10 @@ impl Lanes for f32x8 {
     #[inline(always)]
     fn exp(self) -> Self {
         crate::approx::exp_lanes(self)
+    }
+    #[inline(always)]
+    fn exp_sum(hi: Self, lo: Self) -> Self {
+        crate::approx::exp_sum_lanes(hi, lo)
     }
     #[inline(always)]
     fn ln(self) -> Self {

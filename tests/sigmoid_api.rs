@@ -348,7 +348,9 @@ fn saturated_and_infinite_logits_give_limits_and_finite_gradients() {
         f32::NEG_INFINITY,
     ];
     for kernel in KERNELS {
-        for g in [0.0f32, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0, 10.0] {
+        for g in [
+            0.0f32, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0, 10.0, 2e6, 1e30,
+        ] {
             for alpha in [None, Some(0.25)] {
                 let fl = SigmoidFocal::new(g, alpha).unwrap().with_kernel(kernel);
                 for t in [0.0f32, 1.0, 0.3] {

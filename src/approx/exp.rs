@@ -4,6 +4,8 @@
 //! `k·LN2_HI` is exact), `e^r` by its degree-7 Taylor polynomial on `|r| <= ln2/2` (truncation
 //! below 2^-27 relative), then a scale by `2^k` done as two exact power-of-two products so that
 //! overflow gives +∞ and results below the normal range underflow gradually to 0.
+//! [`exp_sum`] takes the exponent as `hi + lo`, for callers that have it more exactly than
+//! one `f32` (the modulating factor `exp(−γ·softplus(z))`).
 //! Error budget: [`EXP_MAX_ULP`](super::EXP_MAX_ULP), measured by the crate's tests.
 
 use super::{LN2_HI, LN2_LO};
@@ -13,7 +15,8 @@ use wide::{f32x8, i32x8};
 /// (round-half-even) with plain additions, identically on every target.
 const ROUND_MAGIC: f32 = 12_582_912.0;
 const LOG2_E: f32 = core::f32::consts::LOG2_E;
-/// Below this `e^x` rounds to 0; above `OVERFLOW_AT` it is +∞. Clamping there keeps `k` small.
+/// Below this `e^x` rounds to 0; above `OVERFLOW_AT` it is +∞. Clamping the exponent there
+/// keeps `k` in range; those lanes are then set to the limit.
 const UNDERFLOW_AT: f32 = -104.0;
 const OVERFLOW_AT: f32 = 89.0;
 
@@ -34,16 +37,25 @@ fn pow2(k: i32x8) -> f32x8 {
 /// `e^x` lane-wise. NaN propagates; `-∞ → 0`, `+∞ → +∞`.
 #[inline(always)]
 pub(crate) fn exp(x: f32x8) -> f32x8 {
-    let x = x
+    exp_sum(x, f32x8::ZERO)
+}
+
+/// `e^(hi + lo)` lane-wise, for an exponent carried as an unevaluated sum: `lo` enters the
+/// reduced argument after the exact step `hi − k·LN2_HI`, so its bits are not lost to the
+/// rounding of `hi + lo`. `lo` must be finite with `|lo|` small next to `|hi|` or below ~8.
+#[inline(always)]
+pub(crate) fn exp_sum(hi: f32x8, lo: f32x8) -> f32x8 {
+    let sum = hi + lo;
+    let clamped = sum
         .simd_gt(f32x8::splat(OVERFLOW_AT))
-        .select(f32x8::splat(OVERFLOW_AT), x);
-    let x = x
+        .select(f32x8::splat(OVERFLOW_AT), sum);
+    let clamped = clamped
         .simd_lt(f32x8::splat(UNDERFLOW_AT))
-        .select(f32x8::splat(UNDERFLOW_AT), x);
-    let shifted = x * f32x8::splat(LOG2_E) + f32x8::splat(ROUND_MAGIC);
+        .select(f32x8::splat(UNDERFLOW_AT), clamped);
+    let shifted = clamped * f32x8::splat(LOG2_E) + f32x8::splat(ROUND_MAGIC);
     let kf = shifted - f32x8::splat(ROUND_MAGIC);
     let k = shifted.to_bits().cast_signed() - i32x8::splat(ROUND_MAGIC.to_bits() as i32);
-    let r = (x - kf * f32x8::splat(LN2_HI)) - kf * f32x8::splat(LN2_LO);
+    let r = ((hi - kf * f32x8::splat(LN2_HI)) + lo) - kf * f32x8::splat(LN2_LO);
     let q = f32x8::splat(C6) + r * f32x8::splat(C7);
     let q = f32x8::splat(C5) + r * q;
     let q = f32x8::splat(C4) + r * q;
@@ -51,5 +63,10 @@ pub(crate) fn exp(x: f32x8) -> f32x8 {
     let q = f32x8::splat(C2) + r * q;
     let p = f32x8::splat(1.0) + (r + (r * r) * q);
     let k_half = k >> 1_u32;
-    p * pow2(k_half) * pow2(k - k_half)
+    let y = p * pow2(k_half) * pow2(k - k_half);
+    let underflow =
+        sum.simd_lt(f32x8::splat(UNDERFLOW_AT)) | hi.simd_lt(f32x8::splat(2.0 * UNDERFLOW_AT));
+    let y = underflow.select(f32x8::ZERO, y);
+    sum.simd_gt(f32x8::splat(OVERFLOW_AT))
+        .select(f32x8::splat(f32::INFINITY), y)
 }

@@ -12,7 +12,7 @@
 mod exp;
 mod ln;
 
-pub(crate) use exp::exp as exp_lanes;
+pub(crate) use exp::{exp as exp_lanes, exp_sum as exp_sum_lanes};
 pub(crate) use ln::{ln as ln_lanes, log1p_unit as log1p_unit_lanes};
 
 use wide::f32x8;

@@ -22,9 +22,15 @@ struct Logistic<R> {
     sig: R,
     /// σ(−x) = 1 − σ(x), without the subtraction.
     sig_neg: R,
-    /// softplus(x) = ln(1 + e^x) = −ln σ(−x)
+    /// max(x, 0)
+    relu: R,
+    /// max(−x, 0)
+    relu_neg: R,
+    /// ln(1 + e^−|x|), the part shared by both softplus values.
+    tail: R,
+    /// softplus(x) = ln(1 + e^x) = relu + tail = −ln σ(−x)
     softplus: R,
-    /// softplus(−x) = −ln σ(x)
+    /// softplus(−x) = relu_neg + tail = −ln σ(x)
     softplus_neg: R,
 }
 
@@ -37,26 +43,30 @@ fn logistic<R: Lanes>(x: R) -> Logistic<R> {
     let tail = R::log1p_unit(e, d, rd);
     let small = e * rd;
     let non_negative = x.ge(R::splat(0.0));
+    let (relu, relu_neg) = (x.relu(), (-x).relu());
     Logistic {
         sig: R::select(non_negative, rd, small),
         sig_neg: R::select(non_negative, small, rd),
-        softplus: x.relu() + tail,
-        softplus_neg: (-x).relu() + tail,
+        relu,
+        relu_neg,
+        tail,
+        softplus: relu + tail,
+        softplus_neg: relu_neg + tail,
     }
 }
 
 /// `(FL, dFL/dx)` at logit `x` for targets that are exactly 0 or 1 (`positive` where 1).
 ///
 /// With `z = ±x` the signed margin: `CE = softplus(−z)`, `1 − p_t = σ(−z)`,
-/// `ln(1 − p_t) = −softplus(z)` and
+/// `ln(1 − p_t) = −softplus(z) = −(max(z, 0) + tail)` and
 /// `dFL/dz = −(1−p_t)^γ · [(1 − p_t) + γ·p_t·CE]`.
 #[inline(always)]
 fn hard<R: Lanes>(l: &Logistic<R>, positive: R::Mask, focusing: Focusing, gamma: f32) -> (R, R) {
     let p_t = R::select(positive, l.sig, l.sig_neg);
     let q = R::select(positive, l.sig_neg, l.sig);
     let ce = R::select(positive, l.softplus_neg, l.softplus);
-    let softplus_z = R::select(positive, l.softplus, l.softplus_neg);
-    let modulating = focusing.power(q, || -softplus_z);
+    let relu_z = R::select(positive, l.relu, l.relu_neg);
+    let modulating = focusing.power_of_softplus(q, relu_z, l.tail);
     let d_dz = -(modulating * (q + R::splat(gamma) * (p_t * ce.cap(CE_CAP))));
     (modulating * ce, R::select(positive, d_dz, -d_dz))
 }
