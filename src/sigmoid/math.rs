@@ -86,7 +86,9 @@ fn soft<R: Lanes>(l: &Logistic<R>, t: R, focusing: Focusing, gamma: f32) -> (R, 
     let d_ce = not_t * l.sig - t * l.sig_neg;
     let dq_over_q = ((one - (t + t)) * (l.sig * l.sig_neg)) / q;
     let grad = modulating * (d_ce + R::splat(gamma) * (dq_over_q * ce.cap(CE_CAP)));
-    (modulating * ce, grad)
+    // At x = ±∞, q^γ > 0 however large γ is, so the loss is +∞ even where q^γ underflowed.
+    let infinite = ce.eq(R::splat(f32::INFINITY));
+    (R::select(infinite, ce, modulating * ce), grad)
 }
 
 /// `(FL, dFL/dx)` of the sigmoid focal loss, before α and weights, for any target in [0, 1].
