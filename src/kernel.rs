@@ -2,9 +2,8 @@
 
 /// Which implementation of the elementary functions a loss uses.
 ///
-/// Both kernels evaluate the same formulas (written once, in
-/// [`crate::sigmoid`]); they differ only in how `exp` and `log` are computed. Both are
-/// available on every target.
+/// Both kernels evaluate the same formulas (written once, generic over the lane type); they
+/// differ only in how `exp` and `log` are computed. Both are available on every target.
 ///
 /// ```
 /// use focal_loss::{Kernel, Reduction, SigmoidFocal};

@@ -1,0 +1,90 @@
+//! The `focal-loss` workspace's task runner: `cargo xtask <command>`.
+//!
+//! Std-only on purpose, so that it builds on a fresh clone with nothing but the toolchain.
+//! Every command runs `cargo` from `PATH` in the workspace root and passes the environment
+//! through unchanged, apart from the variables a stage sets explicitly (and prints).
+
+mod bench_report;
+mod cargo;
+mod host;
+mod json;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// What `cargo xtask --help` prints.
+const HELP: &str = "\
+cargo xtask: the focal-loss workspace's task runner
+
+USAGE:
+    cargo xtask <COMMAND> [OPTIONS]
+
+COMMANDS:
+    test            Run every check CI runs, in order, stopping at the first failure:
+                    rustfmt, clippy (default and defmt features), cargo test, no-default and
+                    defmt builds, rustdoc with -D warnings, bench build, and (x86_64 hosts)
+                    the determinism test on SSE2 and AVX2 builds.
+    bench-report    Run the `sigmoid` criterion bench (baseline and target-cpu=native builds)
+                    and print Markdown tables of ns/element.
+    help            Print this help (also `-h`, `--help`).
+
+Run `cargo xtask <COMMAND> --help` for the command's options.
+";
+
+/// Why a command did not succeed.
+#[derive(Debug)]
+pub enum Error {
+    /// The command line was wrong: print the message and exit with status 2.
+    Usage(String),
+    /// The task ran and failed: print the message and exit with status 1.
+    Failed(String),
+}
+
+/// The result type of every command.
+pub type Result<T> = std::result::Result<T, Error>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Usage(msg)) => {
+            eprintln!("error: {msg}\n\nRun `cargo xtask --help` for usage.");
+            ExitCode::from(2)
+        }
+        Err(Error::Failed(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the subcommand named by the first argument.
+fn dispatch(args: &[String]) -> Result<()> {
+    let Some((command, rest)) = args.split_first() else {
+        print!("{HELP}");
+        return Err(Error::Usage("no command given".into()));
+    };
+    match command.as_str() {
+        "test" => test::run(rest),
+        "bench-report" => bench_report::run(rest),
+        "help" | "-h" | "--help" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(Error::Usage(format!("unknown command `{other}`"))),
+    }
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map_or_else(|| manifest_dir.clone(), PathBuf::from)
+}
+
+/// Whether this run is on CI (`CI=true`, as CI services set it).
+pub fn on_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}

@@ -1,0 +1,344 @@
+//! `cargo xtask test`: every check CI runs, in order, stopping at the first failure.
+
+use std::time::{Duration, Instant};
+
+use crate::cargo::CargoCmd;
+use crate::{Error, Result};
+
+/// What `cargo xtask test --help` prints.
+const HELP: &str = "\
+cargo xtask test: run every check CI runs, in order, stopping at the first failure
+
+USAGE:
+    cargo xtask test [--host] [--list]
+
+OPTIONS:
+    --host      The quick loop: only the stages that run on the host (for now that is every
+                stage; cross-target stages added later are skipped by it).
+    --list      Print the stages and exit without running them.
+    -h, --help  Print this help.
+
+On x86_64 the determinism test also runs on an SSE2-only build and an AVX2+FMA build. On a
+CPU without AVX2/FMA the AVX2 run is skipped with a notice, unless CI=true, where it fails.
+";
+
+/// Options of `cargo xtask test`.
+#[derive(Debug, Default)]
+struct Options {
+    /// Host stages only (the quick loop).
+    host_only: bool,
+    /// Print the plan instead of running it.
+    list_only: bool,
+    /// Print the help instead of running anything.
+    help: bool,
+}
+
+/// One check: a named cargo command, possibly skipped on this machine.
+#[derive(Debug)]
+struct Stage {
+    /// Short name used in headers and failure messages.
+    name: &'static str,
+    /// The command the stage runs.
+    cmd: CargoCmd,
+    /// Why the stage cannot run here, if it cannot.
+    skip: Option<Skip>,
+    /// A hint printed when the stage fails.
+    hint: Option<&'static str>,
+}
+
+/// A stage this machine cannot run.
+#[derive(Debug)]
+struct Skip {
+    /// Printed as the notice (or as the failure on CI).
+    reason: String,
+    /// With `CI=true`, a skip of this stage is a failure.
+    fatal_on_ci: bool,
+}
+
+impl Stage {
+    /// A stage that always runs.
+    fn new(name: &'static str, cmd: CargoCmd) -> Self {
+        Self {
+            name,
+            cmd,
+            skip: None,
+            hint: None,
+        }
+    }
+
+    /// Adds a failure hint.
+    fn hint(mut self, hint: &'static str) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+}
+
+/// Entry point of `cargo xtask test`.
+pub fn run(args: &[String]) -> Result<()> {
+    let options = parse_args(args)?;
+    if options.help {
+        print!("{HELP}");
+        return Ok(());
+    }
+    let stages = plan(&options);
+    if options.list_only {
+        print_plan(&stages);
+        return Ok(());
+    }
+    run_stages(&stages)
+}
+
+/// Parses the options after `test`.
+fn parse_args(args: &[String]) -> Result<Options> {
+    let mut options = Options::default();
+    for arg in args {
+        match arg.as_str() {
+            "--host" => options.host_only = true,
+            "--list" => options.list_only = true,
+            "-h" | "--help" => options.help = true,
+            other => return Err(Error::Usage(format!("unknown option `{other}` for `test`"))),
+        }
+    }
+    Ok(options)
+}
+
+/// The stages to run, in order.
+fn plan(options: &Options) -> Vec<Stage> {
+    let mut stages = host_stages();
+    stages.extend(determinism_stages());
+    if !options.host_only {
+        // Cross-target stages (embedded targets, ...) go here; `--host` leaves them out.
+    }
+    stages
+}
+
+/// The checks on the host's default target: format, lints, tests, builds, docs, benches.
+fn host_stages() -> Vec<Stage> {
+    vec![
+        Stage::new("rustfmt", CargoCmd::new(&["fmt", "--all", "--check"]))
+            .hint("run `cargo fmt --all` to fix the formatting"),
+        Stage::new(
+            "clippy",
+            CargoCmd::new(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        ),
+        Stage::new(
+            "clippy, defmt feature",
+            CargoCmd::new(&[
+                "clippy",
+                "-p",
+                "focal-loss",
+                "--all-targets",
+                "--features",
+                "defmt",
+            ])
+            .args(["--", "-D", "warnings"]),
+        ),
+        Stage::new("test", CargoCmd::new(&["test", "--workspace"])),
+        Stage::new(
+            "build, no default features",
+            CargoCmd::new(&["build", "-p", "focal-loss", "--no-default-features"]),
+        ),
+        Stage::new(
+            "build, defmt feature",
+            CargoCmd::new(&["build", "-p", "focal-loss", "--features", "defmt"]),
+        ),
+        Stage::new(
+            "rustdoc",
+            CargoCmd::new(&["doc", "-p", "focal-loss", "--no-deps"])
+                .env("RUSTDOCFLAGS", "-D warnings"),
+        ),
+        Stage::new("bench build", CargoCmd::new(&["bench", "--no-run"])),
+    ]
+}
+
+/// The determinism test built for SSE2 only and for AVX2+FMA (x86_64 hosts only).
+///
+/// Both compare against the committed digest, so both passing means the same bits.
+fn determinism_stages() -> Vec<Stage> {
+    let on_x86_64 = cfg!(target_arch = "x86_64");
+    let builds = [
+        ("determinism, SSE2 build", "-avx,-avx2,-fma", "target/sse2"),
+        ("determinism, AVX2 build", "+avx2,+fma", "target/avx2"),
+    ];
+    builds
+        .into_iter()
+        .map(|(name, features, target_dir)| {
+            let cmd = CargoCmd::new(&["test", "-p", "focal-loss", "--test", "determinism"])
+                .args(["--target-dir", target_dir])
+                .rustflags(&format!("-C target-feature={features}"));
+            let mut stage = Stage::new(name, cmd);
+            stage.skip = if !on_x86_64 {
+                Some(Skip {
+                    reason: "not an x86_64 host".into(),
+                    fatal_on_ci: false,
+                })
+            } else if features.starts_with("+avx2") && !cpu_has_avx2() {
+                Some(Skip {
+                    reason: "this CPU lacks AVX2/FMA, so the AVX2 build cannot run here".into(),
+                    fatal_on_ci: true,
+                })
+            } else {
+                None
+            };
+            stage
+        })
+        .collect()
+}
+
+/// Whether the host CPU can run AVX2+FMA code (always false off x86_64).
+fn cpu_has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        crate::host::has_avx2_fma()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Prints the stages without running them (`--list`).
+fn print_plan(stages: &[Stage]) {
+    let total = stages.len();
+    for (i, stage) in stages.iter().enumerate() {
+        let skip = stage
+            .skip
+            .as_ref()
+            .map(|s| format!("  [skipped here: {}]", s.reason))
+            .unwrap_or_default();
+        println!(
+            "[{}/{total}] {}: {}{skip}",
+            i + 1,
+            stage.name,
+            stage.cmd.display()
+        );
+    }
+}
+
+/// How a stage ended.
+struct Outcome {
+    name: &'static str,
+    /// `None` when skipped.
+    time: Option<Duration>,
+}
+
+/// Runs the stages in order, stopping at the first failure.
+fn run_stages(stages: &[Stage]) -> Result<()> {
+    let root = crate::workspace_root();
+    let on_ci = crate::on_ci();
+    let start = Instant::now();
+    let total = stages.len();
+    let mut outcomes = Vec::with_capacity(total);
+    for (i, stage) in stages.iter().enumerate() {
+        let label = format!("[{}/{total}] {}", i + 1, stage.name);
+        println!("\n==> {label}: {}", stage.cmd.display());
+        if let Some(skip) = &stage.skip {
+            if on_ci && skip.fatal_on_ci {
+                return Err(failure(
+                    &label,
+                    &skip.reason,
+                    "CI=true: a skip is a failure",
+                    start,
+                ));
+            }
+            println!("--> {label}: SKIPPED: {}", skip.reason);
+            outcomes.push(Outcome {
+                name: stage.name,
+                time: None,
+            });
+            continue;
+        }
+        let stage_start = Instant::now();
+        let result = stage.cmd.run(&root);
+        let time = stage_start.elapsed();
+        if let Err(err) = result {
+            let hint = stage.hint.unwrap_or_default();
+            let detail = format!("{err} after {:.1}s", time.as_secs_f64());
+            return Err(failure(&label, &detail, hint, start));
+        }
+        println!("--> {label}: passed in {:.1}s", time.as_secs_f64());
+        outcomes.push(Outcome {
+            name: stage.name,
+            time: Some(time),
+        });
+    }
+    print_summary(&outcomes, start.elapsed());
+    Ok(())
+}
+
+/// The error for a failed stage; also prints the failure summary line on stdout.
+fn failure(label: &str, detail: &str, hint: &str, start: Instant) -> Error {
+    println!(
+        "\nxtask test: FAILED at stage {label} after {:.1}s",
+        start.elapsed().as_secs_f64()
+    );
+    let hint = if hint.is_empty() {
+        String::new()
+    } else {
+        format!("\n  hint: {hint}")
+    };
+    Error::Failed(format!("stage {label} failed: {detail}{hint}"))
+}
+
+/// Prints each stage's wall time and the final summary line.
+fn print_summary(outcomes: &[Outcome], total: Duration) {
+    println!("\nstage times:");
+    for outcome in outcomes {
+        match outcome.time {
+            Some(t) => println!("  {:>8.1}s  {}", t.as_secs_f64(), outcome.name),
+            None => println!("  {:>9}  {}", "skipped", outcome.name),
+        }
+    }
+    let passed = outcomes.iter().filter(|o| o.time.is_some()).count();
+    let skipped = outcomes.len() - passed;
+    let skipped = if skipped == 0 {
+        String::new()
+    } else {
+        format!(", {skipped} skipped")
+    };
+    println!(
+        "xtask test: {passed} stages passed{skipped} in {:.1}s",
+        total.as_secs_f64()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_order_and_commands() {
+        let stages = plan(&Options::default());
+        let lines: Vec<String> = stages.iter().map(|s| s.cmd.display()).collect();
+        assert_eq!(lines[0], "cargo fmt --all --check");
+        assert_eq!(
+            lines[2],
+            "cargo clippy -p focal-loss --all-targets --features defmt -- -D warnings"
+        );
+        assert_eq!(
+            lines[6],
+            "RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss --no-deps"
+        );
+        assert_eq!(lines[7], "cargo bench --no-run");
+        assert_eq!(stages.len(), 10);
+        assert!(lines[8].starts_with("RUSTFLAGS="));
+        assert!(lines[8].ends_with("--test determinism --target-dir target/sse2"));
+    }
+
+    #[test]
+    fn args() {
+        let parsed = parse_args(&["--host".into(), "--list".into()]).unwrap();
+        assert!(parsed.host_only && parsed.list_only);
+        assert!(matches!(
+            parse_args(&["--bogus".into()]),
+            Err(Error::Usage(_))
+        ));
+    }
+}
