@@ -1,9 +1,9 @@
 //! The arithmetic the loss formulas are written against, so that each formula is written once
-//! and evaluated both eight lanes at a time (`f32x8`, the crate's own `exp`/`log`) and one
-//! element at a time (`f32`, libm).
+//! and evaluated both many lanes at a time (the `wide` vectors of [`crate::simd`], the crate's
+//! own `exp`/`log`) and one element at a time (`f32`, libm).
 
+use crate::simd::SimdF32;
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
-use wide::f32x8;
 
 /// A value of one or more `f32` lanes, with the elementary functions of one kernel.
 pub(crate) trait Lanes:
@@ -29,7 +29,6 @@ pub(crate) trait Lanes:
     /// `ln(1 + e)` for `e` in [0, 1], given `d = 1 + e` and `rd = 1 / d` (both rounded).
     fn log1p_unit(e: Self, d: Self, rd: Self) -> Self;
     fn abs(self) -> Self;
-    fn gt(self, other: Self) -> Self::Mask;
     fn ge(self, other: Self) -> Self::Mask;
     fn lt(self, other: Self) -> Self::Mask;
     fn eq(self, other: Self) -> Self::Mask;
@@ -37,13 +36,6 @@ pub(crate) trait Lanes:
     fn select(mask: Self::Mask, if_true: Self, if_false: Self) -> Self;
     fn all(mask: Self::Mask) -> bool;
     fn any(mask: Self::Mask) -> bool;
-
-    /// `max(self, 0)`, returning `+0` for `-0` and `0` for NaN on every target.
-    #[inline(always)]
-    fn relu(self) -> Self {
-        let zero = Self::splat(0.0);
-        Self::select(self.gt(zero), self, zero)
-    }
 
     /// `min(self, cap)` for a non-NaN `cap`, with the same rule on every target.
     #[inline(always)]
@@ -80,10 +72,6 @@ impl Lanes for f32 {
         libm::fabsf(self)
     }
     #[inline(always)]
-    fn gt(self, other: Self) -> bool {
-        self > other
-    }
-    #[inline(always)]
     fn ge(self, other: Self) -> bool {
         self >= other
     }
@@ -109,11 +97,11 @@ impl Lanes for f32 {
     }
 }
 
-impl Lanes for f32x8 {
-    type Mask = f32x8;
+impl<V: SimdF32> Lanes for V {
+    type Mask = V;
     #[inline(always)]
     fn splat(v: f32) -> Self {
-        f32x8::splat(v)
+        V::splat(v)
     }
     #[inline(always)]
     fn exp(self) -> Self {
@@ -133,23 +121,19 @@ impl Lanes for f32x8 {
     }
     #[inline(always)]
     fn abs(self) -> Self {
-        f32x8::abs(self)
-    }
-    #[inline(always)]
-    fn gt(self, other: Self) -> Self {
-        self.simd_gt(other)
+        SimdF32::abs(self)
     }
     #[inline(always)]
     fn ge(self, other: Self) -> Self {
-        self.simd_ge(other)
+        SimdF32::ge(self, other)
     }
     #[inline(always)]
     fn lt(self, other: Self) -> Self {
-        self.simd_lt(other)
+        SimdF32::lt(self, other)
     }
     #[inline(always)]
     fn eq(self, other: Self) -> Self {
-        self.simd_eq(other)
+        SimdF32::eq(self, other)
     }
     #[inline(always)]
     fn select(mask: Self, if_true: Self, if_false: Self) -> Self {
@@ -157,10 +141,10 @@ impl Lanes for f32x8 {
     }
     #[inline(always)]
     fn all(mask: Self) -> bool {
-        mask.all()
+        SimdF32::all(mask)
     }
     #[inline(always)]
     fn any(mask: Self) -> bool {
-        mask.any()
+        SimdF32::any(mask)
     }
 }

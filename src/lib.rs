@@ -30,6 +30,7 @@ mod kernel;
 mod lanes;
 mod reduction;
 mod sigmoid;
+mod simd;
 mod sum;
 mod target;
 

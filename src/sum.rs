@@ -1,9 +1,10 @@
 //! A summation whose order is fixed by the algorithm, not by the hardware.
 //!
-//! Values arrive eight lanes at a time; lane `k` accumulates the elements `i ≡ k (mod 8)` in
-//! `f32` for a block of [`BLOCK`] vectors, then the block's lanes are added in lane order into
-//! an `f64` total. The same inputs give the same bits on every target, and the error grows with
-//! the block length (16 terms per lane), not with the slice length.
+//! Values arrive in index order, eight at a time (a wider vector is taken as consecutive groups
+//! of eight); lane `k` accumulates the elements `i ≡ k (mod 8)` in `f32` for a block of
+//! [`BLOCK`] groups, then the block's lanes are added in lane order into an `f64` total. The
+//! same inputs give the same bits on every target and at every vector width, and the error
+//! grows with the block length (16 terms per lane), not with the slice length.
 
 use wide::f32x8;
 
@@ -26,12 +27,15 @@ impl BlockSum {
         }
     }
 
+    /// Adds `values`, whose length is a multiple of 8, in order.
     #[inline(always)]
-    pub(crate) fn add(&mut self, v: f32x8) {
-        self.lanes += v;
-        self.pending += 1;
-        if self.pending == BLOCK {
-            self.fold();
+    pub(crate) fn add(&mut self, values: &[f32]) {
+        for group in values.as_chunks::<8>().0 {
+            self.lanes += f32x8::new(*group);
+            self.pending += 1;
+            if self.pending == BLOCK {
+                self.fold();
+            }
         }
     }
 

@@ -1,9 +1,17 @@
 //! The element types accepted as binary (sigmoid) targets.
 
 mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for u8 {}
+    /// Keeps the set of target types closed, and says what the kernels may assume of each.
+    pub trait Sealed {
+        /// Every valid value is exactly 0 or 1, so the soft-target formulas are never needed.
+        const ALWAYS_HARD: bool;
+    }
+    impl Sealed for f32 {
+        const ALWAYS_HARD: bool = false;
+    }
+    impl Sealed for u8 {
+        const ALWAYS_HARD: bool = true;
+    }
 }
 
 /// A binary or multi-label target: `f32` in [0, 1] (soft targets allowed) or `u8` hard labels

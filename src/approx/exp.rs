@@ -1,4 +1,4 @@
-//! `e^x` over eight lanes, with IEEE basic operations only.
+//! `e^x` lane-wise, with IEEE basic operations only.
 //!
 //! Method: `x = k·ln2 + r` with `k = round(x / ln2)` (Cody–Waite split of ln 2 so that
 //! `k·LN2_HI` is exact), `e^r` by its degree-7 Taylor polynomial on `|r| <= ln2/2` (truncation
@@ -9,14 +9,14 @@
 //! Error budget: [`EXP_MAX_ULP`](super::EXP_MAX_ULP), measured by the crate's tests.
 
 use super::{LN2_HI, LN2_LO};
-use wide::{f32x8, i32x8};
+use crate::simd::{SimdF32, SimdI32};
 
 /// `1.5 · 2^23`: adding and subtracting it rounds a float of magnitude < 2^22 to an integer
 /// (round-half-even) with plain additions, identically on every target.
 const ROUND_MAGIC: f32 = 12_582_912.0;
 const LOG2_E: f32 = core::f32::consts::LOG2_E;
 /// Below this `e^x` rounds to 0; above `OVERFLOW_AT` it is +∞. Clamping the exponent there
-/// keeps `k` in range; those lanes are then set to the limit.
+/// keeps `k` in range and yields those limits.
 const UNDERFLOW_AT: f32 = -104.0;
 const OVERFLOW_AT: f32 = 89.0;
 
@@ -30,43 +30,58 @@ const C7: f32 = 1.0 / 5040.0;
 
 /// `2^k` for integer `k` in the normal exponent range [-126, 127].
 #[inline(always)]
-fn pow2(k: i32x8) -> f32x8 {
-    f32x8::from_bits(((k + i32x8::splat(127)) << 23_u32).cast_unsigned())
+fn pow2<V: SimdF32>(k: V::Int) -> V {
+    V::from_int_bits((k + V::Int::splat(127)) << 23_u32)
 }
 
 /// `e^x` lane-wise. NaN propagates; `-∞ → 0`, `+∞ → +∞`.
 #[inline(always)]
-pub(crate) fn exp(x: f32x8) -> f32x8 {
-    exp_sum(x, f32x8::ZERO)
+pub(crate) fn exp<V: SimdF32>(x: V) -> V {
+    let x = x.gt(V::splat(OVERFLOW_AT)).select(V::splat(OVERFLOW_AT), x);
+    let x = x
+        .lt(V::splat(UNDERFLOW_AT))
+        .select(V::splat(UNDERFLOW_AT), x);
+    scaled_exp(x, None)
 }
 
 /// `e^(hi + lo)` lane-wise, for an exponent carried as an unevaluated sum: `lo` enters the
 /// reduced argument after the exact step `hi − k·LN2_HI`, so its bits are not lost to the
-/// rounding of `hi + lo`. `lo` must be finite with `|lo|` small next to `|hi|` or below ~8.
+/// rounding of `hi + lo`. `lo` must be finite.
 #[inline(always)]
-pub(crate) fn exp_sum(hi: f32x8, lo: f32x8) -> f32x8 {
+pub(crate) fn exp_sum<V: SimdF32>(hi: V, lo: V) -> V {
     let sum = hi + lo;
-    let clamped = sum
-        .simd_gt(f32x8::splat(OVERFLOW_AT))
-        .select(f32x8::splat(OVERFLOW_AT), sum);
-    let clamped = clamped
-        .simd_lt(f32x8::splat(UNDERFLOW_AT))
-        .select(f32x8::splat(UNDERFLOW_AT), clamped);
-    let shifted = clamped * f32x8::splat(LOG2_E) + f32x8::splat(ROUND_MAGIC);
-    let kf = shifted - f32x8::splat(ROUND_MAGIC);
-    let k = shifted.to_bits().cast_signed() - i32x8::splat(ROUND_MAGIC.to_bits() as i32);
-    let r = ((hi - kf * f32x8::splat(LN2_HI)) + lo) - kf * f32x8::splat(LN2_LO);
-    let q = f32x8::splat(C6) + r * f32x8::splat(C7);
-    let q = f32x8::splat(C5) + r * q;
-    let q = f32x8::splat(C4) + r * q;
-    let q = f32x8::splat(C3) + r * q;
-    let q = f32x8::splat(C2) + r * q;
-    let p = f32x8::splat(1.0) + (r + (r * r) * q);
+    let out_of_range = sum.gt(V::splat(OVERFLOW_AT)) | sum.lt(V::splat(UNDERFLOW_AT));
+    let limit = sum
+        .gt(V::ZERO)
+        .select(V::splat(OVERFLOW_AT), V::splat(UNDERFLOW_AT));
+    // Out of range, the clamped sum alone (with `lo` = 0) gives the limit, 0 or +∞.
+    let hi = out_of_range.select(limit, hi);
+    let lo = out_of_range.select(V::ZERO, lo);
+    scaled_exp(hi, Some(lo))
+}
+
+/// `e^(hi + lo)` for `hi + lo` within [UNDERFLOW_AT, OVERFLOW_AT] (or NaN).
+#[inline(always)]
+fn scaled_exp<V: SimdF32>(hi: V, lo: Option<V>) -> V {
+    let x = match lo {
+        Some(lo) => hi + lo,
+        None => hi,
+    };
+    let shifted = x * V::splat(LOG2_E) + V::splat(ROUND_MAGIC);
+    let kf = shifted - V::splat(ROUND_MAGIC);
+    let k = shifted.to_int_bits() - V::Int::splat(ROUND_MAGIC.to_bits() as i32);
+    let r = hi - kf * V::splat(LN2_HI);
+    let r = match lo {
+        Some(lo) => r + lo,
+        None => r,
+    };
+    let r = r - kf * V::splat(LN2_LO);
+    let q = V::splat(C6) + r * V::splat(C7);
+    let q = V::splat(C5) + r * q;
+    let q = V::splat(C4) + r * q;
+    let q = V::splat(C3) + r * q;
+    let q = V::splat(C2) + r * q;
+    let p = V::splat(1.0) + (r + (r * r) * q);
     let k_half = k >> 1_u32;
-    let y = p * pow2(k_half) * pow2(k - k_half);
-    let underflow =
-        sum.simd_lt(f32x8::splat(UNDERFLOW_AT)) | hi.simd_lt(f32x8::splat(2.0 * UNDERFLOW_AT));
-    let y = underflow.select(f32x8::ZERO, y);
-    sum.simd_gt(f32x8::splat(OVERFLOW_AT))
-        .select(f32x8::splat(f32::INFINITY), y)
+    p * pow2::<V>(k_half) * pow2::<V>(k - k_half)
 }

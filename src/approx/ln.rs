@@ -1,4 +1,4 @@
-//! Natural logarithm over eight lanes, with IEEE basic operations only.
+//! Natural logarithm lane-wise, with IEEE basic operations only.
 //!
 //! Method: `x = 2^k · m` with `m` in [√½, √2) (exponent taken from the bits), `f = m − 1`
 //! exactly, `s = f / (2 + f)`, and the identity `ln(1+f) = f − f²/2 + s·(f²/2 + R(s²))` where
@@ -8,7 +8,7 @@
 //! Error budgets: [`LN_MAX_ULP`](super::LN_MAX_ULP), [`LN_1P_MAX_ULP`](super::LN_1P_MAX_ULP).
 
 use super::{LN2_HI, LN2_LO};
-use wide::{f32x8, i32x8};
+use crate::simd::{SimdF32, SimdI32};
 
 /// Bits of √½ (rounded): mantissas at or above it keep exponent k, below it borrow one.
 const SQRT_HALF_BITS: i32 = 0x3f35_04f3;
@@ -23,42 +23,42 @@ const TWO_POW_24: f32 = 16_777_216.0;
 
 /// `ln(x)` for positive, finite, normal `x` (other lanes give unspecified finite values).
 #[inline(always)]
-pub(crate) fn ln_normal(x: f32x8) -> f32x8 {
-    ln_scaled(x, i32x8::splat(0))
+pub(crate) fn ln_normal<V: SimdF32>(x: V) -> V {
+    ln_scaled(x, None)
 }
 
 /// `ln(x) + k_extra·ln 2` for positive, finite, normal `x`.
 #[inline(always)]
-fn ln_scaled(x: f32x8, k_extra: i32x8) -> f32x8 {
-    let bits = x.to_bits().cast_signed() + i32x8::splat(ONE_BITS - SQRT_HALF_BITS);
-    let k = (bits >> 23_u32) - i32x8::splat(127) + k_extra;
-    let m = f32x8::from_bits(
-        ((bits & i32x8::splat(MANTISSA_MASK)) + i32x8::splat(SQRT_HALF_BITS)).cast_unsigned(),
-    );
-    let f = m - f32x8::splat(1.0);
-    let s = f / (f32x8::splat(2.0) + f);
+fn ln_scaled<V: SimdF32>(x: V, k_extra: Option<V::Int>) -> V {
+    let bits = x.to_int_bits() + V::Int::splat(ONE_BITS - SQRT_HALF_BITS);
+    let k = (bits >> 23_u32) - V::Int::splat(127);
+    let k = match k_extra {
+        Some(extra) => k + extra,
+        None => k,
+    };
+    let m = V::from_int_bits((bits & V::Int::splat(MANTISSA_MASK)) + V::Int::splat(SQRT_HALF_BITS));
+    let f = m - V::splat(1.0);
+    let s = f / (V::splat(2.0) + f);
     let z = s * s;
-    let r = z
-        * (f32x8::splat(R1)
-            + z * (f32x8::splat(R2) + z * (f32x8::splat(R3) + z * f32x8::splat(R4))));
-    let hfsq = f32x8::splat(0.5) * f * f;
-    let kf = f32x8::from_i32x8(k);
-    (((s * (hfsq + r) + kf * f32x8::splat(LN2_LO)) - hfsq) + f) + kf * f32x8::splat(LN2_HI)
+    let r = z * (V::splat(R1) + z * (V::splat(R2) + z * (V::splat(R3) + z * V::splat(R4))));
+    let hfsq = V::splat(0.5) * f * f;
+    let kf = V::from_int(k);
+    (((s * (hfsq + r) + kf * V::splat(LN2_LO)) - hfsq) + f) + kf * V::splat(LN2_HI)
 }
 
 /// `ln(x)` over the whole domain: subnormals handled, `ln(0) = -∞`, `ln(+∞) = +∞`,
 /// negative or NaN input gives NaN.
 #[inline(always)]
-pub(crate) fn ln(x: f32x8) -> f32x8 {
-    let zero = f32x8::splat(0.0);
-    let subnormal = x.simd_lt(f32x8::splat(f32::MIN_POSITIVE));
-    let lifted = subnormal.select(x * f32x8::splat(TWO_POW_24), x);
-    let k_extra = subnormal.to_bits().cast_signed() & i32x8::splat(-24);
-    let y = ln_scaled(lifted, k_extra);
-    let y = x.simd_eq(zero).select(f32x8::splat(f32::NEG_INFINITY), y);
-    let y = x.simd_eq(f32x8::splat(f32::INFINITY)).select(x, y);
-    let valid = x.simd_gt(zero) | x.simd_eq(zero);
-    valid.select(y, f32x8::splat(f32::NAN))
+pub(crate) fn ln<V: SimdF32>(x: V) -> V {
+    let zero = V::ZERO;
+    let subnormal = x.lt(V::splat(f32::MIN_POSITIVE));
+    let lifted = subnormal.select(x * V::splat(TWO_POW_24), x);
+    let k_extra = subnormal.to_int_bits() & V::Int::splat(-24);
+    let y = ln_scaled(lifted, Some(k_extra));
+    let y = x.eq(zero).select(V::splat(f32::NEG_INFINITY), y);
+    let y = x.eq(V::splat(f32::INFINITY)).select(x, y);
+    let valid = x.gt(zero) | x.eq(zero);
+    valid.select(y, V::splat(f32::NAN))
 }
 
 /// `ln(1 + e)` for `e` in [0, 1], given `d = 1 + e` rounded and `rd = 1 / d` rounded.
@@ -66,7 +66,7 @@ pub(crate) fn ln(x: f32x8) -> f32x8 {
 /// `d` loses the low bits of `e`; they are exactly `c = e − (d − 1)` (both subtractions are
 /// exact here), and `ln(1 + e) = ln(d) + ln(1 + c/d) ≈ ln(d) + c·rd`.
 #[inline(always)]
-pub(crate) fn log1p_unit(e: f32x8, d: f32x8, rd: f32x8) -> f32x8 {
-    let c = e - (d - f32x8::splat(1.0));
+pub(crate) fn log1p_unit<V: SimdF32>(e: V, d: V, rd: V) -> V {
+    let c = e - (d - V::splat(1.0));
     ln_normal(d) + c * rd
 }

@@ -42,8 +42,12 @@ fn logistic<R: Lanes>(x: R) -> Logistic<R> {
     let rd = one / d;
     let tail = R::log1p_unit(e, d, rd);
     let small = e * rd;
-    let non_negative = x.ge(R::splat(0.0));
-    let (relu, relu_neg) = (x.relu(), (-x).relu());
+    let zero = R::splat(0.0);
+    let non_negative = x.ge(zero);
+    let (relu, relu_neg) = (
+        R::select(non_negative, x, zero),
+        R::select(non_negative, zero, -x),
+    );
     Logistic {
         sig: R::select(non_negative, rd, small),
         sig_neg: R::select(non_negative, small, rd),
@@ -94,12 +98,23 @@ fn soft<R: Lanes>(l: &Logistic<R>, t: R, focusing: Focusing, gamma: f32) -> (R, 
 /// `(FL, dFL/dx)` of the sigmoid focal loss, before α and weights, for any target in [0, 1].
 ///
 /// Targets that are exactly 0 or 1 take the hard-target formulas (lane by lane), so a lane's
-/// result never depends on its neighbours.
+/// result never depends on its neighbours. With `always_hard` (a constant of the target type)
+/// the caller guarantees that every valid target is 0 or 1; invalid ones are reported and their
+/// lanes' results unused.
 #[inline(always)]
-pub(crate) fn focal<R: Lanes>(x: R, t: R, focusing: Focusing, gamma: f32) -> (R, R) {
+pub(crate) fn focal<R: Lanes>(
+    x: R,
+    t: R,
+    focusing: Focusing,
+    gamma: f32,
+    always_hard: bool,
+) -> (R, R) {
     let l = logistic(x);
     let one = R::splat(1.0);
     let positive = t.eq(one);
+    if always_hard {
+        return hard(&l, positive, focusing, gamma);
+    }
     let is_hard = positive | t.eq(R::splat(0.0));
     if R::all(is_hard) {
         return hard(&l, positive, focusing, gamma);

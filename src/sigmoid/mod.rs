@@ -7,7 +7,7 @@ use crate::error::FocalError;
 use crate::focusing::Focusing;
 use crate::target::BinaryTarget;
 use crate::{Kernel, Reduction};
-use run::{Output, Pass, run};
+use run::{GRAD, LOSS, Pass, SUM_ONLY, run};
 
 /// Sigmoid focal loss, `FL = α_t · (1 − p_t)^γ · BCE`, with torchvision's
 /// `sigmoid_focal_loss` semantics: `p = σ(x)`, `p_t = p·t + (1−p)(1−t)`,
@@ -148,39 +148,28 @@ impl SigmoidFocal {
         self.kernel
     }
 
-    fn pass(&self, output: Output, grad_scale: f32) -> Pass {
+    fn pass(&self, grad_scale: f32) -> Pass {
         Pass {
             kernel: self.kernel,
             gamma: self.gamma,
             focusing: self.focusing,
             alpha: self.alpha,
-            output,
             grad_scale,
         }
     }
 
-    fn reduce<T: BinaryTarget>(
+    /// Runs a reducing pass (`OUT` is `SUM_ONLY` or `GRAD`) and applies the reduction.
+    fn reduce<T: BinaryTarget, const OUT: u8, const WEIGHTED: bool>(
         &self,
         logits: &[f32],
         targets: &[T],
-        weights: Option<&[f32]>,
+        weights: &[f32],
         reduction: Reduction,
-        grad: Option<&mut [f32]>,
+        grad: &mut [f32],
     ) -> Result<f32, FocalError> {
         let divisor = reduction.divisor(logits.len())?;
-        let sum = match grad {
-            Some(grad) => {
-                let pass = self.pass(Output::Grad, (1.0 / divisor) as f32);
-                run(pass, logits, targets, weights, grad)?
-            }
-            None => run(
-                self.pass(Output::None, 1.0),
-                logits,
-                targets,
-                weights,
-                &mut [],
-            )?,
-        };
+        let pass = self.pass((1.0 / divisor) as f32);
+        let sum = run::<T, OUT, WEIGHTED>(pass, logits, targets, weights, grad)?;
         Ok((sum / divisor) as f32)
     }
 
@@ -202,7 +191,7 @@ impl SigmoidFocal {
         targets: &[T],
         reduction: Reduction,
     ) -> Result<f32, FocalError> {
-        self.reduce(logits, targets, None, reduction, None)
+        self.reduce::<T, SUM_ONLY, false>(logits, targets, &[], reduction, &mut [])
     }
 
     /// The reduced loss with a non-negative weight per element (mmdet's `weight`).
@@ -226,7 +215,7 @@ impl SigmoidFocal {
         weights: &[f32],
         reduction: Reduction,
     ) -> Result<f32, FocalError> {
-        self.reduce(logits, targets, Some(weights), reduction, None)
+        self.reduce::<T, SUM_ONLY, true>(logits, targets, weights, reduction, &mut [])
     }
 
     /// Writes each element's loss to `out` (same length as `logits`).
@@ -246,7 +235,7 @@ impl SigmoidFocal {
         targets: &[T],
         out: &mut [f32],
     ) -> Result<(), FocalError> {
-        run(self.pass(Output::Loss, 1.0), logits, targets, None, out).map(|_| ())
+        run::<T, LOSS, false>(self.pass(1.0), logits, targets, &[], out).map(|_| ())
     }
 
     /// Writes each element's weighted loss to `out`.
@@ -265,14 +254,7 @@ impl SigmoidFocal {
         weights: &[f32],
         out: &mut [f32],
     ) -> Result<(), FocalError> {
-        run(
-            self.pass(Output::Loss, 1.0),
-            logits,
-            targets,
-            Some(weights),
-            out,
-        )
-        .map(|_| ())
+        run::<T, LOSS, true>(self.pass(1.0), logits, targets, weights, out).map(|_| ())
     }
 
     /// The reduced loss, and in `grad` (same length as `logits`) its gradient with respect to
@@ -297,7 +279,7 @@ impl SigmoidFocal {
         reduction: Reduction,
         grad: &mut [f32],
     ) -> Result<f32, FocalError> {
-        self.reduce(logits, targets, None, reduction, Some(grad))
+        self.reduce::<T, GRAD, false>(logits, targets, &[], reduction, grad)
     }
 
     /// [`loss_and_grad`](Self::loss_and_grad) with a non-negative weight per element.
@@ -318,6 +300,6 @@ impl SigmoidFocal {
         reduction: Reduction,
         grad: &mut [f32],
     ) -> Result<f32, FocalError> {
-        self.reduce(logits, targets, Some(weights), reduction, Some(grad))
+        self.reduce::<T, GRAD, true>(logits, targets, weights, reduction, grad)
     }
 }

@@ -1,26 +1,24 @@
-//! Runs the element formulas over slices: eight at a time, the tail padded into one more
-//! chunk of eight (so every element goes through the same lane code), validation folded into
+//! Runs the element formulas over slices: [`WIDTH`] at a time, the tail padded into one more
+//! chunk (so every element goes through the same lane code), validation folded into
 //! the pass, outputs written, losses summed in a fixed order.
-
-use wide::f32x8;
 
 use super::math::focal;
 use crate::Kernel;
 use crate::error::{FocalError, Operand};
 use crate::focusing::Focusing;
+use crate::simd::{SimdF32, WIDTH, Wide};
 use crate::sum::BlockSum;
 use crate::target::BinaryTarget;
 
-/// What a pass writes besides the sum of the losses.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Output {
-    /// Nothing: only the sum.
-    None,
-    /// `out[i]` = the weighted loss of element `i`.
-    Loss,
-    /// `out[i]` = `grad_scale` × d(weighted loss of element `i`)/d`logits[i]`.
-    Grad,
-}
+/// What a pass writes besides the sum of the losses (a const parameter of the pass, so that
+/// each public entry point compiles to one straight loop).
+pub(crate) type Output = u8;
+/// Nothing: only the sum.
+pub(crate) const SUM_ONLY: Output = 0;
+/// `out[i]` = the weighted loss of element `i`.
+pub(crate) const LOSS: Output = 1;
+/// `out[i]` = `grad_scale` × d(weighted loss of element `i`)/d`logits[i]`.
+pub(crate) const GRAD: Output = 2;
 
 /// One pass's hyper-parameters.
 #[derive(Clone, Copy)]
@@ -29,49 +27,47 @@ pub(crate) struct Pass {
     pub gamma: f32,
     pub focusing: Focusing,
     pub alpha: Option<f32>,
-    pub output: Output,
     pub grad_scale: f32,
 }
 
-/// Lane indices 0..8, to mark the valid lanes of the padded tail.
-const LANE: f32x8 = f32x8::new([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
-
 /// Validates lengths, runs the pass, and returns the sum of the weighted losses.
 ///
-/// On error the contents of `out` are unspecified.
-pub(crate) fn run<T: BinaryTarget>(
+/// `weights` is ignored unless `WEIGHTED`; `out` unless `OUT` writes. On error the contents
+/// of `out` are unspecified.
+pub(crate) fn run<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
     pass: Pass,
     logits: &[f32],
     targets: &[T],
-    weights: Option<&[f32]>,
+    weights: &[f32],
     out: &mut [f32],
 ) -> Result<f64, FocalError> {
     let n = logits.len();
     check_len(Operand::Targets, n, targets.len())?;
-    if let Some(w) = weights {
-        check_len(Operand::Weights, n, w.len())?;
+    if WEIGHTED {
+        check_len(Operand::Weights, n, weights.len())?;
     }
-    match pass.output {
-        Output::None => {}
-        Output::Loss => check_len(Operand::Output, n, out.len())?,
-        Output::Grad => check_len(Operand::Grad, n, out.len())?,
+    match OUT {
+        LOSS => check_len(Operand::Output, n, out.len())?,
+        GRAD => check_len(Operand::Grad, n, out.len())?,
+        _ => {}
     }
+    let (focusing, gamma) = (pass.focusing, pass.gamma);
     let (sum, suspicious) = match pass.kernel {
-        Kernel::Simd => sweep(pass, logits, targets, weights, out, |x, t| {
-            focal::<f32x8>(x, t, pass.focusing, pass.gamma)
+        Kernel::Simd => sweep::<T, OUT, WEIGHTED>(pass, logits, targets, weights, out, |x, t| {
+            focal::<Wide>(x, t, focusing, gamma, T::ALWAYS_HARD)
         }),
-        Kernel::Libm => sweep(pass, logits, targets, weights, out, |x, t| {
+        Kernel::Libm => sweep::<T, OUT, WEIGHTED>(pass, logits, targets, weights, out, |x, t| {
             let (x, t) = (x.to_array(), t.to_array());
-            let mut loss = [0.0f32; 8];
-            let mut grad = [0.0f32; 8];
-            for i in 0..8 {
-                (loss[i], grad[i]) = focal::<f32>(x[i], t[i], pass.focusing, pass.gamma);
+            let mut loss = [0.0f32; WIDTH];
+            let mut grad = [0.0f32; WIDTH];
+            for i in 0..WIDTH {
+                (loss[i], grad[i]) = focal::<f32>(x[i], t[i], focusing, gamma, T::ALWAYS_HARD);
             }
-            (f32x8::new(loss), f32x8::new(grad))
+            (Wide::from_array(loss), Wide::from_array(grad))
         }),
     };
     if suspicious {
-        first_bad_input(logits, targets, weights)?;
+        first_bad_input(logits, targets, WEIGHTED.then_some(weights))?;
     }
     Ok(sum)
 }
@@ -89,89 +85,94 @@ fn check_len(operand: Operand, expected: usize, found: usize) -> Result<(), Foca
 }
 
 /// The pass proper. Returns the sum and whether any input failed the folded checks.
+///
+/// One loop body serves the full chunks and the padded tail, so it is inlined once.
 #[inline(always)]
-fn sweep<T: BinaryTarget>(
+fn sweep<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
     pass: Pass,
     logits: &[f32],
     targets: &[T],
-    weights: Option<&[f32]>,
+    weights: &[f32],
     out: &mut [f32],
-    element: impl Fn(f32x8, f32x8) -> (f32x8, f32x8),
+    element: impl Fn(Wide, Wide) -> (Wide, Wide),
 ) -> (f64, bool) {
+    let (x_body, x_tail) = logits.as_chunks::<WIDTH>();
+    let (t_body, t_tail) = targets.as_chunks::<WIDTH>();
+    let (w_body, w_tail) = weights.as_chunks::<WIDTH>();
+    let (out_body, out_tail) = out.as_chunks_mut::<WIDTH>();
+    let (zero, one) = (Wide::ZERO, Wide::splat(1.0));
+    let alpha = pass.alpha.map(|a| (Wide::splat(a), Wide::splat(1.0 - a)));
+    let grad_scale = Wide::splat(pass.grad_scale);
+    let lane_index = Wide::from_array(core::array::from_fn(|i| i as f32));
     let mut sum = BlockSum::new();
-    let mut bad = f32x8::ZERO;
-    let mut chunk = |x: f32x8, t: f32x8, w: f32x8, dst: Option<&mut [f32]>| {
+    let mut bad = zero;
+    let chunks = x_body.len() + usize::from(!x_tail.is_empty());
+    for c in 0..chunks {
+        let full = c < x_body.len();
+        let (x, t, w) = if full {
+            let w = if WEIGHTED {
+                Wide::from_array(w_body[c])
+            } else {
+                one
+            };
+            (Wide::from_array(x_body[c]), load_targets(&t_body[c]), w)
+        } else {
+            let w = if WEIGHTED {
+                load(w_tail)
+            } else {
+                lane_index
+                    .lt(Wide::splat(x_tail.len() as f32))
+                    .select(one, zero)
+            };
+            (load(x_tail), load_targets(t_tail), w)
+        };
+
         let (fl, dfl) = element(x, t);
-        let factor = match pass.alpha {
-            Some(a) => {
-                let a = f32x8::splat(a);
-                (a * t + (f32x8::splat(1.0) - a) * (f32x8::splat(1.0) - t)) * w
-            }
+        let factor = match alpha {
+            Some((a, not_a)) => (a * t + not_a * (one - t)) * w,
             None => w,
         };
-        let loss = factor.simd_eq(f32x8::ZERO).select(f32x8::ZERO, factor * fl);
-        sum.add(loss);
-        let target_ok = t.simd_ge(f32x8::ZERO) & t.simd_le(f32x8::splat(1.0));
-        let weight_ok = w.simd_ge(f32x8::ZERO) & w.simd_lt(f32x8::splat(f32::INFINITY));
-        bad |= !(target_ok & weight_ok & x.simd_eq(x));
-        if let Some(dst) = dst {
-            let values = match pass.output {
-                Output::Grad => (factor * dfl * f32x8::splat(pass.grad_scale)).to_array(),
-                _ => loss.to_array(),
-            };
-            dst.copy_from_slice(&values[..dst.len()]);
-        }
-    };
+        let loss = factor.eq(zero).select(zero, factor * fl);
+        sum.add(loss.to_array().as_ref());
 
-    let (x_body, x_tail) = logits.as_chunks::<8>();
-    let (t_body, t_tail) = targets.as_chunks::<8>();
-    let (w_body, w_tail) = match weights {
-        Some(w) => {
-            let (body, tail) = w.as_chunks::<8>();
-            (Some(body.iter()), Some(tail))
-        }
-        None => (None, None),
-    };
-    let mut w_body = w_body;
-    let writes = pass.output != Output::None;
-    let (out_body, out_tail) = out.as_chunks_mut::<8>();
-    let mut out_body = out_body.iter_mut();
-    for (x, t) in x_body.iter().zip(t_body) {
-        let w = match w_body.as_mut().and_then(Iterator::next) {
-            Some(w) => f32x8::new(*w),
-            None => f32x8::splat(1.0),
-        };
-        let dst = if writes {
-            out_body.next().map(|d| d.as_mut_slice())
+        let target_ok = if T::ALWAYS_HARD {
+            t.le(one)
         } else {
-            None
+            t.ge(zero) & t.le(one)
         };
-        chunk(f32x8::new(*x), load_targets(t), w, dst);
-    }
-    if !x_tail.is_empty() {
-        let valid = LANE.simd_lt(f32x8::splat(x_tail.len() as f32));
-        let w = match w_tail {
-            Some(w) => load(w),
-            None => valid.select(f32x8::splat(1.0), f32x8::ZERO),
-        };
-        let dst = if writes { Some(out_tail) } else { None };
-        chunk(load(x_tail), load_targets(t_tail), w, dst);
+        let mut ok = target_ok & x.eq(x);
+        if WEIGHTED {
+            ok = ok & w.ge(zero) & w.lt(Wide::splat(f32::INFINITY));
+        }
+        bad = bad | !ok;
+
+        if OUT != SUM_ONLY {
+            let values = if OUT == GRAD {
+                (factor * dfl * grad_scale).to_array()
+            } else {
+                loss.to_array()
+            };
+            match out_body.get_mut(c) {
+                Some(dst) => *dst = values,
+                None => out_tail.copy_from_slice(&values.as_ref()[..out_tail.len()]),
+            }
+        }
     }
     (sum.finish(), bad.any())
 }
 
-/// Up to eight values, the missing lanes 0.
+/// Up to [`WIDTH`] values, the missing lanes 0.
 #[inline(always)]
-fn load(values: &[f32]) -> f32x8 {
-    f32x8::new(core::array::from_fn(|i| {
+fn load(values: &[f32]) -> Wide {
+    Wide::from_array(core::array::from_fn(|i| {
         values.get(i).copied().unwrap_or(0.0)
     }))
 }
 
-/// Up to eight targets as probabilities, the missing lanes 0.
+/// Up to [`WIDTH`] targets as probabilities, the missing lanes 0.
 #[inline(always)]
-fn load_targets<T: BinaryTarget>(values: &[T]) -> f32x8 {
-    f32x8::new(core::array::from_fn(|i| {
+fn load_targets<T: BinaryTarget>(values: &[T]) -> Wide {
+    Wide::from_array(core::array::from_fn(|i| {
         values.get(i).map_or(0.0, |t| t.to_f32())
     }))
 }

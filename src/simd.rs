@@ -1,0 +1,144 @@
+//! The vector types the SIMD kernel runs on, behind one small trait so that the approximations
+//! and formulas are written once for every width.
+//!
+//! The width is chosen per target for speed and code size only; it never changes a result,
+//! since every operation is lane-wise and the summation order is fixed by [`crate::sum`].
+//! 64-bit hosts take sixteen lanes (one AVX-512 register, or two AVX2 / four SSE2 / four NEON
+//! registers whose independent chains overlap); microcontrollers take eight, to keep flash
+//! small where `wide` lowers lanes to scalar code.
+
+use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Shl, Shr, Sub};
+use wide::{f32x8, f32x16, i32x8, i32x16};
+
+/// The lane type of [`Kernel::Simd`](crate::Kernel::Simd) on this target.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) type Wide = f32x16;
+/// The lane type of [`Kernel::Simd`](crate::Kernel::Simd) on this target.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub(crate) type Wide = f32x8;
+
+/// Lanes of [`Wide`].
+pub(crate) const WIDTH: usize = core::mem::size_of::<Wide>() / 4;
+
+/// A vector of `f32` lanes with IEEE basic operations.
+pub(crate) trait SimdF32:
+    Copy
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + BitAnd<Output = Self>
+    + BitOr<Output = Self>
+    + Not<Output = Self>
+{
+    /// The matching vector of `i32` lanes.
+    type Int: SimdI32;
+    /// The lanes as an array.
+    type Array;
+    const ZERO: Self;
+    fn splat(v: f32) -> Self;
+    fn from_array(a: Self::Array) -> Self;
+    fn abs(self) -> Self;
+    fn lt(self, rhs: Self) -> Self;
+    fn le(self, rhs: Self) -> Self;
+    fn gt(self, rhs: Self) -> Self;
+    fn ge(self, rhs: Self) -> Self;
+    fn eq(self, rhs: Self) -> Self;
+    /// `if_true` where the mask `self` is set, else `if_false`.
+    fn select(self, if_true: Self, if_false: Self) -> Self;
+    fn any(self) -> bool;
+    fn all(self) -> bool;
+    fn to_int_bits(self) -> Self::Int;
+    fn from_int_bits(bits: Self::Int) -> Self;
+    /// Exact conversion of small integers.
+    fn from_int(v: Self::Int) -> Self;
+}
+
+/// A vector of `i32` lanes.
+pub(crate) trait SimdI32:
+    Copy
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + BitAnd<Output = Self>
+    + Shl<u32, Output = Self>
+    + Shr<u32, Output = Self>
+{
+    fn splat(v: i32) -> Self;
+}
+
+macro_rules! simd_impl {
+    ($f:ident, $i:ident, $n:literal) => {
+        impl SimdI32 for $i {
+            #[inline(always)]
+            fn splat(v: i32) -> Self {
+                $i::splat(v)
+            }
+        }
+
+        impl SimdF32 for $f {
+            type Int = $i;
+            type Array = [f32; $n];
+            const ZERO: Self = $f::ZERO;
+            #[inline(always)]
+            fn splat(v: f32) -> Self {
+                $f::splat(v)
+            }
+            #[inline(always)]
+            fn from_array(a: Self::Array) -> Self {
+                $f::new(a)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                $f::abs(self)
+            }
+            #[inline(always)]
+            fn lt(self, rhs: Self) -> Self {
+                self.simd_lt(rhs)
+            }
+            #[inline(always)]
+            fn le(self, rhs: Self) -> Self {
+                self.simd_le(rhs)
+            }
+            #[inline(always)]
+            fn gt(self, rhs: Self) -> Self {
+                self.simd_gt(rhs)
+            }
+            #[inline(always)]
+            fn ge(self, rhs: Self) -> Self {
+                self.simd_ge(rhs)
+            }
+            #[inline(always)]
+            fn eq(self, rhs: Self) -> Self {
+                self.simd_eq(rhs)
+            }
+            #[inline(always)]
+            fn select(self, if_true: Self, if_false: Self) -> Self {
+                $f::select(self, if_true, if_false)
+            }
+            #[inline(always)]
+            fn any(self) -> bool {
+                $f::any(self)
+            }
+            #[inline(always)]
+            fn all(self) -> bool {
+                $f::all(self)
+            }
+            #[inline(always)]
+            fn to_int_bits(self) -> $i {
+                self.to_bits().cast_signed()
+            }
+            #[inline(always)]
+            fn from_int_bits(bits: $i) -> Self {
+                $f::from_bits(bits.cast_unsigned())
+            }
+            #[inline(always)]
+            fn from_int(v: $i) -> Self {
+                v.round_float()
+            }
+        }
+    };
+}
+
+simd_impl!(f32x8, i32x8, 8);
+simd_impl!(f32x16, i32x16, 16);
