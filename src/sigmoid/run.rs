@@ -144,7 +144,7 @@ fn sweep<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
         if WEIGHTED {
             ok = ok & w.ge(zero) & w.lt(Wide::splat(f32::INFINITY));
         }
-        bad = bad | !ok;
+        bad |= !ok;
 
         if OUT != SUM_ONLY {
             let values = if OUT == GRAD {
