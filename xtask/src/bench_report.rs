@@ -1,5 +1,5 @@
-//! `cargo xtask bench-report`: run the `sigmoid` criterion bench on a baseline build and a
-//! `target-cpu=native` build, then print Markdown tables of ns/element.
+//! `cargo xtask bench-report`: run the `sigmoid` criterion bench on a baseline build, an AVX2
+//! build (x86-64) and a `target-cpu=native` build, then print Markdown tables of ns/element.
 //!
 //! Criterion (0.8) leaves one directory per benchmark under `<criterion home>`:
 //!
@@ -41,16 +41,18 @@ cargo xtask bench-report: benchmark the sigmoid focal loss and print Markdown ta
 USAGE:
     cargo xtask bench-report [OPTIONS] [-- <CRITERION ARGS>...]
 
-Runs `cargo bench --bench sigmoid -- --noplot` on a baseline build (target dir `target`) and
-with RUSTFLAGS=\"-C target-cpu=native\" (target dir `target/native`), then prints, per build and
-per criterion group, the median ns/element of each implementation and the ratios to `simd`.
+Runs `cargo bench --bench sigmoid -- --noplot` on a baseline build (target dir `target`), on
+x86-64 an AVX2 + FMA build (`target/avx2`), and with RUSTFLAGS=\"-C target-cpu=native\"
+(`target/native`), then prints, per build and per criterion group, the median ns/element of
+each implementation and the ratios to `simd`.
 
 OPTIONS:
-    --only <baseline|native>  Run and report one build only.
+    --only <baseline|avx2|native>
+                              Run and report one build only (avx2: x86-64 hosts only).
     --report-only             Do not run the bench; report the results already on disk.
     --out <FILE>              Also write the Markdown report to FILE.
     --target-dir <DIR>        Baseline target dir (default: $CARGO_TARGET_DIR or `target`);
-                              the native build uses DIR/native.
+                              the others use DIR/avx2 and DIR/native.
     -h, --help                Print this help.
 
 Arguments after `--` go to criterion, e.g. `cargo xtask bench-report -- --quick` or
@@ -73,18 +75,21 @@ struct Options {
 enum Build {
     /// Default codegen for the target (x86-64: SSE2 only).
     Baseline,
+    /// x86-64 with AVX2 and FMA enabled and nothing newer (`-C target-feature=+avx2,+fma`).
+    Avx2,
     /// `-C target-cpu=native`.
     Native,
 }
 
 impl Build {
-    /// Both builds, in report order.
-    const ALL: [Build; 2] = [Build::Baseline, Build::Native];
+    /// Every build, in report order (`Avx2` only on x86-64).
+    const ALL: [Build; 3] = [Build::Baseline, Build::Avx2, Build::Native];
 
     /// Parses the `--only` value.
     fn parse(name: &str) -> Option<Self> {
         match name {
             "baseline" => Some(Build::Baseline),
+            "avx2" => Some(Build::Avx2),
             "native" => Some(Build::Native),
             _ => None,
         }
@@ -95,6 +100,7 @@ impl Build {
         match self {
             Build::Baseline if cfg!(target_arch = "x86_64") => "Baseline x86-64",
             Build::Baseline => "Baseline (default target CPU)",
+            Build::Avx2 => "x86-64 + AVX2 + FMA (target-feature=+avx2,+fma)",
             Build::Native => "target-cpu=native",
         }
     }
@@ -103,6 +109,7 @@ impl Build {
     fn target_dir(self, base: &Path) -> PathBuf {
         match self {
             Build::Baseline => base.to_path_buf(),
+            Build::Avx2 => base.join("avx2"),
             Build::Native => base.join("native"),
         }
     }
@@ -121,6 +128,7 @@ impl Build {
             .env("CRITERION_HOME", criterion_home);
         match self {
             Build::Baseline => cmd,
+            Build::Avx2 => cmd.rustflags("-C target-feature=+avx2,+fma"),
             Build::Native => cmd.rustflags("-C target-cpu=native"),
         }
     }
@@ -165,6 +173,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let builds: Vec<Build> = Build::ALL
         .into_iter()
         .filter(|b| options.only.is_none_or(|only| only == *b))
+        .filter(|b| *b != Build::Avx2 || cfg!(target_arch = "x86_64"))
         .collect();
     let mut sections = Vec::new();
     for (i, build) in builds.iter().enumerate() {
@@ -203,7 +212,9 @@ fn parse_args(args: &[String]) -> Result<Options> {
             "--only" => {
                 let v = value()?;
                 let build = Build::parse(&v).ok_or_else(|| {
-                    Error::Usage(format!("`--only` takes `baseline` or `native`, not `{v}`"))
+                    Error::Usage(format!(
+                        "`--only` takes `baseline`, `avx2` or `native`, not `{v}`"
+                    ))
                 })?;
                 options.only = Some(build);
             }
