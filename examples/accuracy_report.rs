@@ -1,5 +1,7 @@
-//! Prints the accuracy table of the README: worst error in ULP of each kernel against the
-//! `f64` reference, per γ, over logits in [−100, 100] plus ±∞, α ∈ {None, 0.25, 0.75}.
+//! Prints the accuracy tables of the README: worst error in ULP of each kernel against the
+//! `f64` references. Sigmoid: per γ, over logits in [−100, 100] plus ±∞,
+//! α ∈ {None, 0.25, 0.75}. Softmax: per C and γ, over the rows of
+//! `tests/common/softmax_accuracy.rs`, with and without per-class α.
 //!
 //! Run with `cargo run --release --example accuracy_report`.
 
@@ -7,6 +9,7 @@
 mod common;
 
 use common::accuracy::{GAMMAS, HARD_TARGETS, SOFT_TARGETS, measure_over_alphas};
+use common::softmax_accuracy;
 use focal_loss::Kernel;
 
 fn main() {
@@ -26,6 +29,24 @@ fn main() {
                 soft.grad_ulp,
                 hard.non_normal_misses + soft.non_normal_misses
             );
+        }
+    }
+    println!();
+    println!("| C | γ | kernel | loss | grad | wrong non-normal |");
+    println!("|---|---|---|---|---|---|");
+    for c in softmax_accuracy::CLASSES {
+        for gamma in softmax_accuracy::GAMMAS {
+            for kernel in [Kernel::Simd, Kernel::Libm] {
+                let mut w = softmax_accuracy::measure(kernel, c, gamma, false);
+                let a = softmax_accuracy::measure(kernel, c, gamma, true);
+                w.loss_ulp = w.loss_ulp.max(a.loss_ulp);
+                w.grad_ulp = w.grad_ulp.max(a.grad_ulp);
+                w.non_normal_misses += a.non_normal_misses;
+                println!(
+                    "| {c} | {gamma} | {kernel:?} | {:.2} | {:.2} | {} |",
+                    w.loss_ulp, w.grad_ulp, w.non_normal_misses
+                );
+            }
         }
     }
 }

@@ -79,6 +79,44 @@ impl Format for FocalError {
                 value
             ),
             FocalError::NonFiniteLogit { index } => write!(f, "logit[{=usize}] is NaN", index),
+            FocalError::InvalidNumClasses { num_classes } => {
+                write!(
+                    f,
+                    "num_classes must be in 1..=2^24, got {=usize}",
+                    num_classes
+                )
+            }
+            FocalError::InvalidSpatial { spatial } => {
+                write!(
+                    f,
+                    "channels-first spatial size must be >= 1, got {=usize}",
+                    spatial
+                )
+            }
+            FocalError::LogitsShape { len, row } => write!(
+                f,
+                "logits length {=usize} is not a multiple of the row size {=usize}",
+                len, row
+            ),
+            FocalError::ClassOutOfRange {
+                index,
+                value,
+                num_classes,
+            } => write!(
+                f,
+                "target[{=usize}] = {=i64} is not a class in 0..{=usize} nor the ignore index",
+                index, value, num_classes
+            ),
+            FocalError::InvalidClassAlpha { class, value } => write!(
+                f,
+                "alpha[{=usize}] = {=f32} is not a finite value >= 0",
+                class, value
+            ),
+            FocalError::TargetRowSum { row, sum } => write!(
+                f,
+                "soft targets of row {=usize} sum to {=f32}, not 1",
+                row, sum
+            ),
         }
     }
 }

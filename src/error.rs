@@ -25,6 +25,8 @@ pub enum Operand {
     Output,
     /// The gradient output slice.
     Grad,
+    /// The per-class α slice of [`SoftmaxFocal::with_alpha`](crate::SoftmaxFocal::with_alpha).
+    Alpha,
 }
 
 impl Operand {
@@ -39,6 +41,7 @@ impl Operand {
             Operand::Weights => "weights",
             Operand::Output => "out",
             Operand::Grad => "grad",
+            Operand::Alpha => "alpha",
         }
     }
 }
@@ -105,6 +108,47 @@ pub enum FocalError {
         /// Index of the first NaN logit.
         index: usize,
     },
+    /// The number of classes is 0, or above 2^24 (class indices are compared as `f32`).
+    InvalidNumClasses {
+        /// The rejected value.
+        num_classes: usize,
+    },
+    /// `Layout::ChannelsFirst` with zero spatial positions.
+    InvalidSpatial {
+        /// The rejected value.
+        spatial: usize,
+    },
+    /// The logits length is not a multiple of the row size (C, or C·S for channels-first).
+    LogitsShape {
+        /// The logits length.
+        len: usize,
+        /// The row size it must be a multiple of.
+        row: usize,
+    },
+    /// A class index is negative or ≥ the number of classes, and not the ignore index.
+    ClassOutOfRange {
+        /// Index of the first bad target.
+        index: usize,
+        /// Its value.
+        value: i64,
+        /// The number of classes.
+        num_classes: usize,
+    },
+    /// A per-class α is negative, NaN or infinite.
+    InvalidClassAlpha {
+        /// The class.
+        class: usize,
+        /// Its α.
+        value: f32,
+    },
+    /// A row of soft (probability) targets does not sum to 1 within
+    /// [`SOFT_TARGET_SUM_TOLERANCE`](crate::SOFT_TARGET_SUM_TOLERANCE).
+    TargetRowSum {
+        /// The row (sample, or pixel for channels-first).
+        row: usize,
+        /// Its sum.
+        sum: f32,
+    },
 }
 
 impl fmt::Display for FocalError {
@@ -135,6 +179,30 @@ impl fmt::Display for FocalError {
                 write!(f, "MeanOver normaliser must be finite and > 0, got {value}")
             }
             FocalError::NonFiniteLogit { index } => write!(f, "logit[{index}] is NaN"),
+            FocalError::InvalidNumClasses { num_classes } => {
+                write!(f, "num_classes must be in 1..=2^24, got {num_classes}")
+            }
+            FocalError::InvalidSpatial { spatial } => {
+                write!(f, "channels-first spatial size must be >= 1, got {spatial}")
+            }
+            FocalError::LogitsShape { len, row } => write!(
+                f,
+                "logits length {len} is not a multiple of the row size {row}"
+            ),
+            FocalError::ClassOutOfRange {
+                index,
+                value,
+                num_classes,
+            } => write!(
+                f,
+                "target[{index}] = {value} is not a class in 0..{num_classes} nor the ignore index"
+            ),
+            FocalError::InvalidClassAlpha { class, value } => {
+                write!(f, "alpha[{class}] = {value} is not a finite value >= 0")
+            }
+            FocalError::TargetRowSum { row, sum } => {
+                write!(f, "soft targets of row {row} sum to {sum}, not 1")
+            }
         }
     }
 }

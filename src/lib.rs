@@ -31,6 +31,7 @@ mod lanes;
 mod reduction;
 mod sigmoid;
 mod simd;
+mod softmax;
 mod sum;
 mod target;
 
@@ -41,4 +42,5 @@ pub use error::{FocalError, Operand};
 pub use kernel::Kernel;
 pub use reduction::Reduction;
 pub use sigmoid::SigmoidFocal;
-pub use target::BinaryTarget;
+pub use softmax::{Layout, SOFT_TARGET_SUM_TOLERANCE, SoftmaxFocal};
+pub use target::{BinaryTarget, SoftmaxTarget};

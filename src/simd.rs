@@ -11,10 +11,18 @@ use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Shl, Shr, Sub};
 use wide::{f32x8, f32x16, i32x8, i32x16};
 
 /// The lane type of [`Kernel::Simd`](crate::Kernel::Simd) on this target.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[cfg(all(
+    any(target_arch = "x86_64", target_arch = "aarch64"),
+    not(focal_loss_lanes8)
+))]
 pub(crate) type Wide = f32x16;
-/// The lane type of [`Kernel::Simd`](crate::Kernel::Simd) on this target.
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+/// The lane type of [`Kernel::Simd`](crate::Kernel::Simd) on this target. (`--cfg
+/// focal_loss_lanes8` selects it on any target, so that the host can check that the width
+/// changes no bit.)
+#[cfg(any(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    focal_loss_lanes8
+))]
 pub(crate) type Wide = f32x8;
 
 /// Lanes of [`Wide`].

@@ -1,12 +1,12 @@
 //! `Kernel::Simd` gives the same bits for any slice length, split, alignment and instruction
-//! set. The last property is checked by a digest of a fixed workload committed in
+//! set, for the sigmoid and the softmax forms. The last property is checked by a digest of a fixed workload committed in
 //! `tests/data/simd_digest.txt`: `cargo xtask test` runs this file in an SSE2 build and an
 //! AVX2 + FMA build, and both must reproduce it (as must every other target).
 //!
 //! To regenerate the digest after a deliberate change of the numerics:
 //! `FOCAL_BLESS=1 cargo test --test determinism`.
 
-use focal_loss::{Reduction, SigmoidFocal, approx};
+use focal_loss::{Layout, Reduction, SigmoidFocal, SoftmaxFocal, approx};
 
 fn workload(n: usize, seed: u32) -> (Vec<f32>, Vec<f32>) {
     let mut s = seed;
@@ -119,6 +119,42 @@ fn digest() -> u64 {
         let v = i as f32 * 0.05123;
         eat(approx::exp(v));
         eat(approx::ln(v.abs()));
+    }
+    for c in [3usize, 10] {
+        let (x, _) = workload(c * 37, c as u32);
+        let x: Vec<f32> = x.iter().map(|v| v * 0.3).collect();
+        let targets: Vec<u16> = (0..37).map(|i| (i * 7 % c) as u16).collect();
+        // Label-smoothed targets, row-major, and the same rows channels-first.
+        let soft_rm: Vec<f32> = (0..x.len())
+            .map(|i| {
+                if i % c == i / c % c {
+                    0.9
+                } else {
+                    0.1 / (c - 1) as f32
+                }
+            })
+            .collect();
+        let soft_cf: Vec<f32> = (0..x.len())
+            .map(|i| soft_rm[(i % 37) * c + i / 37])
+            .collect();
+        for g in [0.0f32, 2.0, 2.5] {
+            let alpha: Vec<f32> = (0..c).map(|j| 0.5 + j as f32 * 0.1).collect();
+            let fl = SoftmaxFocal::new(c, g).unwrap().with_alpha(&alpha).unwrap();
+            let cf = fl
+                .with_layout(Layout::ChannelsFirst { spatial: 37 })
+                .unwrap();
+            for (fl, soft) in [(fl, &soft_rm), (cf, &soft_cf)] {
+                let mut grad = vec![0.0f32; x.len()];
+                eat(fl
+                    .loss_and_grad(&x, &targets, Reduction::Mean, &mut grad)
+                    .unwrap());
+                grad.iter().for_each(|&v| eat(v));
+                eat(fl
+                    .loss_and_grad(&x, soft, Reduction::Sum, &mut grad)
+                    .unwrap());
+                grad.iter().for_each(|&v| eat(v));
+            }
+        }
     }
     h
 }

@@ -3,3 +3,5 @@
 
 pub mod accuracy;
 pub mod reference;
+pub mod softmax_accuracy;
+pub mod softmax_reference;

@@ -106,6 +106,7 @@ fn parse_args(args: &[String]) -> Result<Options> {
 fn plan(options: &Options) -> Vec<Stage> {
     let mut stages = host_stages();
     stages.extend(determinism_stages());
+    stages.push(lanes8_stage());
     if !options.host_only {
         // Cross-target stages (embedded targets, ...) go here; `--host` leaves them out.
     }
@@ -190,6 +191,15 @@ fn determinism_stages() -> Vec<Stage> {
             stage
         })
         .collect()
+}
+
+/// The determinism test with the eight-lane vectors that microcontrollers use: the committed
+/// digest must not depend on the vector width.
+fn lanes8_stage() -> Stage {
+    let cmd = CargoCmd::new(&["test", "-p", "focal-loss", "--test", "determinism"])
+        .args(["--target-dir", "target/lanes8"])
+        .rustflags("--cfg focal_loss_lanes8");
+    Stage::new("determinism, 8-lane build", cmd)
 }
 
 /// Whether the host CPU can run AVX2+FMA code (always false off x86_64).
@@ -327,9 +337,10 @@ mod tests {
             "RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss --no-deps"
         );
         assert_eq!(lines[7], "cargo bench --no-run");
-        assert_eq!(stages.len(), 10);
+        assert_eq!(stages.len(), 11);
         assert!(lines[8].starts_with("RUSTFLAGS="));
         assert!(lines[8].ends_with("--test determinism --target-dir target/sse2"));
+        assert!(lines[10].contains("--cfg focal_loss_lanes8"));
     }
 
     #[test]

@@ -1,0 +1,356 @@
+//! Multi-class focal loss on softmax probabilities, per sample or per pixel.
+
+mod math;
+mod run;
+
+use crate::error::{FocalError, Operand};
+use crate::focusing::Focusing;
+use crate::target::SoftmaxTarget;
+use crate::{Kernel, Reduction};
+use run::{Pass, Shape, Sink, counted_rows, run};
+
+/// Largest `|Σ_j y_j − 1|` accepted for a row of soft targets. It covers the rounding of
+/// `f32` probabilities (about `C · 2^-24`) for any realistic class count, and rejects
+/// unnormalised rows.
+pub const SOFT_TARGET_SUM_TOLERANCE: f32 = 1e-4;
+
+/// Largest class count: class indices are compared as exact `f32` values.
+const MAX_CLASSES: usize = 1 << 24;
+
+/// How the logits of a batch are laid out in memory.
+///
+/// ```
+/// use focal_loss::{Layout, Reduction, SoftmaxFocal};
+/// // Two images of 2 classes × 3 pixels, PyTorch's (N, C, H·W) order.
+/// let fl = SoftmaxFocal::new(2, 2.0)?.with_layout(Layout::ChannelsFirst { spatial: 3 })?;
+/// let logits = [0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0];
+/// let per_pixel_targets = [0u8, 1, 1, 0, 0, 1];
+/// assert!(fl.loss(&logits, &per_pixel_targets, Reduction::Mean)?.is_finite());
+/// # Ok::<(), focal_loss::FocalError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// `(N, C)`: the classes of one sample are contiguous; `logits.len() == N · C`.
+    #[default]
+    RowMajor,
+    /// `(N, C, S)` as in PyTorch segmentation (`S = H · W`): `logits.len() == N · C · S`, one
+    /// target per `(n, s)`, stored `(N, S)`.
+    ChannelsFirst {
+        /// Spatial positions per image.
+        spatial: usize,
+    },
+}
+
+/// Softmax focal loss, `FL = −α_c (1 − p_c)^γ log p_c` with `p = softmax(logits)` per sample
+/// (or pixel), optional per-class α, an optional ignore index, and soft targets with Keras's
+/// `CategoricalFocalCrossentropy` semantics.
+///
+/// γ = 0 without α is exactly softmax cross-entropy.
+///
+/// ```
+/// use focal_loss::{Kernel, Reduction, SoftmaxFocal};
+/// let alpha = [0.25f32, 0.5, 1.0];
+/// let fl = SoftmaxFocal::new(3, 2.0)?
+///     .with_alpha(&alpha)?
+///     .with_ignore_index(-100)
+///     .with_kernel(Kernel::Simd);
+/// let logits = [2.0f32, 0.1, -1.0, /* sample 2 */ 0.3, 0.2, 4.0];
+/// let targets = [0i64, -100]; // the second sample is ignored
+/// let mut grad = [0.0f32; 6];
+/// let loss = fl.loss_and_grad(&logits, &targets, Reduction::Mean, &mut grad)?;
+/// assert!(loss > 0.0 && grad[3..].iter().all(|&g| g == 0.0));
+/// # Ok::<(), focal_loss::FocalError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SoftmaxFocal<'a> {
+    classes: usize,
+    gamma: f32,
+    focusing: Focusing,
+    alpha: Option<&'a [f32]>,
+    ignore_index: Option<i64>,
+    layout: Layout,
+    kernel: Kernel,
+}
+
+impl<'a> SoftmaxFocal<'a> {
+    /// A softmax focal loss over `num_classes` classes (1 ..= 2^24) with focusing parameter
+    /// `gamma` (finite, >= 0).
+    ///
+    /// ```
+    /// use focal_loss::{FocalError, SoftmaxFocal};
+    /// assert!(SoftmaxFocal::new(10, 2.0).is_ok());
+    /// assert_eq!(SoftmaxFocal::new(0, 2.0), Err(FocalError::InvalidNumClasses { num_classes: 0 }));
+    /// ```
+    pub fn new(num_classes: usize, gamma: f32) -> Result<Self, FocalError> {
+        if num_classes == 0 || num_classes > MAX_CLASSES {
+            return Err(FocalError::InvalidNumClasses { num_classes });
+        }
+        if !(gamma.is_finite() && gamma >= 0.0) {
+            return Err(FocalError::InvalidGamma { gamma });
+        }
+        Ok(SoftmaxFocal {
+            classes: num_classes,
+            gamma,
+            focusing: Focusing::of(gamma),
+            alpha: None,
+            ignore_index: None,
+            layout: Layout::RowMajor,
+            kernel: Kernel::Simd,
+        })
+    }
+
+    /// Per-class weights α (length C, each finite and >= 0): a sample of class `c` is weighted
+    /// by `alpha[c]`; soft targets weight class `j` by `alpha[j]`.
+    ///
+    /// ```
+    /// use focal_loss::{FocalError, Operand, SoftmaxFocal};
+    /// let fl = SoftmaxFocal::new(2, 2.0)?;
+    /// assert!(fl.with_alpha(&[0.25, 0.75]).is_ok());
+    /// assert_eq!(
+    ///     fl.with_alpha(&[1.0]),
+    ///     Err(FocalError::LengthMismatch { operand: Operand::Alpha, expected: 2, found: 1 })
+    /// );
+    /// # Ok::<(), FocalError>(())
+    /// ```
+    pub fn with_alpha(self, alpha: &'a [f32]) -> Result<Self, FocalError> {
+        if alpha.len() != self.classes {
+            return Err(FocalError::LengthMismatch {
+                operand: Operand::Alpha,
+                expected: self.classes,
+                found: alpha.len(),
+            });
+        }
+        if let Some((class, &value)) = alpha
+            .iter()
+            .enumerate()
+            .find(|(_, a)| !(a.is_finite() && **a >= 0.0))
+        {
+            return Err(FocalError::InvalidClassAlpha { class, value });
+        }
+        Ok(SoftmaxFocal {
+            alpha: Some(alpha),
+            ..self
+        })
+    }
+
+    /// Targets equal to `index` contribute 0 loss and 0 gradient and are not counted by
+    /// `Reduction::Mean` (PyTorch's `ignore_index`, commonly −100 or 255).
+    ///
+    /// ```
+    /// use focal_loss::{Reduction, SoftmaxFocal};
+    /// let fl = SoftmaxFocal::new(2, 2.0)?.with_ignore_index(255);
+    /// assert_eq!(fl.loss(&[1.0f32, 2.0], &[255u8], Reduction::Mean)?, 0.0);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub const fn with_ignore_index(mut self, index: i64) -> Self {
+        self.ignore_index = Some(index);
+        self
+    }
+
+    /// The memory layout of the logits ([`Layout::RowMajor`] by default).
+    ///
+    /// ```
+    /// use focal_loss::{FocalError, Layout, SoftmaxFocal};
+    /// let fl = SoftmaxFocal::new(4, 2.0)?;
+    /// assert!(fl.with_layout(Layout::ChannelsFirst { spatial: 64 }).is_ok());
+    /// assert_eq!(
+    ///     fl.with_layout(Layout::ChannelsFirst { spatial: 0 }),
+    ///     Err(FocalError::InvalidSpatial { spatial: 0 })
+    /// );
+    /// # Ok::<(), FocalError>(())
+    /// ```
+    pub fn with_layout(mut self, layout: Layout) -> Result<Self, FocalError> {
+        if let Layout::ChannelsFirst { spatial: 0 } = layout {
+            return Err(FocalError::InvalidSpatial { spatial: 0 });
+        }
+        self.layout = layout;
+        Ok(self)
+    }
+
+    /// The same loss computed by `kernel` ([`Kernel::Simd`] by default).
+    ///
+    /// ```
+    /// use focal_loss::{Kernel, SoftmaxFocal};
+    /// let fl = SoftmaxFocal::new(5, 1.0)?.with_kernel(Kernel::Libm);
+    /// assert_eq!(fl.kernel(), Kernel::Libm);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub const fn with_kernel(mut self, kernel: Kernel) -> Self {
+        self.kernel = kernel;
+        self
+    }
+
+    /// The number of classes C.
+    ///
+    /// ```
+    /// assert_eq!(focal_loss::SoftmaxFocal::new(7, 2.0)?.num_classes(), 7);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub const fn num_classes(&self) -> usize {
+        self.classes
+    }
+
+    /// The focusing parameter γ.
+    ///
+    /// ```
+    /// assert_eq!(focal_loss::SoftmaxFocal::new(7, 2.0)?.gamma(), 2.0);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub const fn gamma(&self) -> f32 {
+        self.gamma
+    }
+
+    /// The per-class α, if any.
+    ///
+    /// ```
+    /// assert_eq!(focal_loss::SoftmaxFocal::new(7, 2.0)?.alpha(), None);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub const fn alpha(&self) -> Option<&'a [f32]> {
+        self.alpha
+    }
+
+    /// The ignore index, if any.
+    ///
+    /// ```
+    /// let fl = focal_loss::SoftmaxFocal::new(7, 2.0)?.with_ignore_index(-100);
+    /// assert_eq!(fl.ignore_index(), Some(-100));
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub const fn ignore_index(&self) -> Option<i64> {
+        self.ignore_index
+    }
+
+    /// The memory layout of the logits.
+    ///
+    /// ```
+    /// use focal_loss::{Layout, SoftmaxFocal};
+    /// assert_eq!(SoftmaxFocal::new(7, 2.0)?.layout(), Layout::RowMajor);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub const fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The kernel that evaluates the loss.
+    ///
+    /// ```
+    /// use focal_loss::{Kernel, SoftmaxFocal};
+    /// assert_eq!(SoftmaxFocal::new(7, 2.0)?.kernel(), Kernel::Simd);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub const fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
+    fn pass(&self) -> Pass<'a> {
+        let spatial = match self.layout {
+            Layout::RowMajor => 1,
+            Layout::ChannelsFirst { spatial } => spatial,
+        };
+        Pass {
+            kernel: self.kernel,
+            gamma: self.gamma,
+            focusing: self.focusing,
+            alpha: self.alpha,
+            ignore_index: self.ignore_index,
+            shape: Shape {
+                classes: self.classes,
+                spatial,
+            },
+        }
+    }
+
+    /// The reduced loss.
+    ///
+    /// `targets`: one class index per sample (or pixel), or `f32` class probabilities with the
+    /// logits' shape. `Reduction::Mean` divides by the number of targets that are not the
+    /// ignore index (0 when there are none).
+    ///
+    /// ```
+    /// use focal_loss::{Reduction, SoftmaxFocal};
+    /// // γ = 0: cross-entropy; two equal logits give ln 2.
+    /// let ce = SoftmaxFocal::new(2, 0.0)?.loss(&[0.5f32, 0.5], &[1u8], Reduction::Sum)?;
+    /// assert!((ce - core::f32::consts::LN_2).abs() < 1e-7);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub fn loss<T: SoftmaxTarget>(
+        &self,
+        logits: &[f32],
+        targets: &[T],
+        reduction: Reduction,
+    ) -> Result<f32, FocalError> {
+        let pass = self.pass();
+        let counted = counted_rows(&pass, logits, targets)?;
+        let divisor = reduction.divisor(counted)?;
+        Ok((run(pass, logits, targets, Sink::None)? / divisor) as f32)
+    }
+
+    /// Writes each sample's (or pixel's) loss to `out`, of length `logits.len() / C`; ignored
+    /// targets give 0. On error the contents of `out` are unspecified.
+    ///
+    /// ```
+    /// use focal_loss::SoftmaxFocal;
+    /// let mut out = [0.0f32; 2];
+    /// SoftmaxFocal::new(2, 2.0)?.loss_per_element(&[3.0, 0.0, 0.0, 3.0], &[0u8, 0], &mut out)?;
+    /// assert!(out[0] < out[1]);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub fn loss_per_element<T: SoftmaxTarget>(
+        &self,
+        logits: &[f32],
+        targets: &[T],
+        out: &mut [f32],
+    ) -> Result<(), FocalError> {
+        let pass = self.pass();
+        counted_rows(&pass, logits, targets)?;
+        let rows = logits.len() / self.classes;
+        if out.len() != rows {
+            return Err(FocalError::LengthMismatch {
+                operand: Operand::Output,
+                expected: rows,
+                found: out.len(),
+            });
+        }
+        run(pass, logits, targets, Sink::Loss(out)).map(|_| ())
+    }
+
+    /// The reduced loss, and in `grad` (same length as `logits`) its gradient with respect to
+    /// every logit, scaled consistently with `reduction`. Finite for every γ >= 0. On error the
+    /// contents of `grad` are unspecified.
+    ///
+    /// ```
+    /// use focal_loss::{Reduction, SoftmaxFocal};
+    /// let fl = SoftmaxFocal::new(3, 0.5)?;
+    /// let mut grad = [0.0f32; 3];
+    /// // Confident and right: the gradient is tiny and finite, not NaN.
+    /// fl.loss_and_grad(&[60.0, 0.0, 0.0], &[0u8], Reduction::Sum, &mut grad)?;
+    /// assert!(grad.iter().all(|g| g.is_finite()));
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub fn loss_and_grad<T: SoftmaxTarget>(
+        &self,
+        logits: &[f32],
+        targets: &[T],
+        reduction: Reduction,
+        grad: &mut [f32],
+    ) -> Result<f32, FocalError> {
+        let pass = self.pass();
+        let counted = counted_rows(&pass, logits, targets)?;
+        if grad.len() != logits.len() {
+            return Err(FocalError::LengthMismatch {
+                operand: Operand::Grad,
+                expected: logits.len(),
+                found: grad.len(),
+            });
+        }
+        let divisor = reduction.divisor(counted)?;
+        let sum = run(
+            pass,
+            logits,
+            targets,
+            Sink::Grad(grad, (1.0 / divisor) as f32),
+        )?;
+        Ok((sum / divisor) as f32)
+    }
+}

@@ -1,0 +1,108 @@
+//! An independent `f64` reference for the softmax focal loss and its gradient.
+//!
+//! Written from the textbook chain rule with `(1 − p)^(γ−1)` formed directly (safe in `f64`
+//! away from `p = 1`, with the limit taken at `1 − p = 0`), `log p` by `log1p` at the row's
+//! maximum, and `1 − p` as a sum of the other classes' shares. Its gradient is checked against
+//! central finite differences of its loss in tests/softmax_reference.rs.
+#![allow(dead_code)]
+
+/// Shares of one row: `e_j = exp(z_j − m)`, the first maximal class and the sum of the others.
+struct Shares {
+    e: Vec<f64>,
+    top: usize,
+    rest: f64,
+}
+
+fn shares(z: &[f64]) -> Shares {
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let top = z.iter().position(|&v| v == m).unwrap();
+    let e: Vec<f64> = z
+        .iter()
+        .map(|&v| if v == m { 1.0 } else { (v - m).exp() })
+        .collect();
+    let rest = e
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != top)
+        .map(|(_, v)| v)
+        .sum();
+    Shares { e, top, rest }
+}
+
+/// `(log p_j, 1 − p_j, p_j)` for every class.
+fn probabilities(z: &[f64]) -> Vec<(f64, f64, f64)> {
+    let s = shares(z);
+    let total = 1.0 + s.rest;
+    (0..z.len())
+        .map(|j| {
+            if j == s.top {
+                (-s.rest.ln_1p(), s.rest / total, 1.0 / total)
+            } else {
+                let others: f64 = total - s.e[j];
+                (
+                    (z[j] - z[s.top]) - total.ln(),
+                    others / total,
+                    s.e[j] / total,
+                )
+            }
+        })
+        .collect()
+}
+
+/// `d/dz_j` of `−(1−p)^γ log p` through `p` only: `p·f'(p) = γ(1−p)^(γ−1)·p·log p − (1−p)^γ`.
+fn p_times_derivative(log_p: f64, not_p: f64, p: f64, g: f64) -> f64 {
+    if not_p == 0.0 {
+        // (1−p)^(γ−1)·log p → −(1−p)^γ → 0 for γ > 0; at γ = 0 the first term is absent.
+        return if g == 0.0 { -1.0 } else { 0.0 };
+    }
+    let first = if g == 0.0 {
+        0.0
+    } else {
+        g * not_p.powf(g - 1.0) * p * log_p
+    };
+    first - not_p.powf(g)
+}
+
+/// Loss and gradient of one row with hard target `c`, weight `alpha_c`.
+pub fn hard(z: &[f32], c: usize, gamma: f32, alpha_c: f32) -> (f64, Vec<f64>) {
+    let z: Vec<f64> = z.iter().map(|&v| f64::from(v)).collect();
+    let (g, a) = (f64::from(gamma), f64::from(alpha_c));
+    let probs = probabilities(&z);
+    let (log_p, not_p, p) = probs[c];
+    let modulating = if g == 0.0 { 1.0 } else { not_p.powf(g) };
+    let loss = -a * modulating * log_p;
+    let scale = a * p_times_derivative(log_p, not_p, p, g);
+    let grad = (0..z.len())
+        .map(|j| {
+            if j == c {
+                scale * not_p
+            } else {
+                -scale * probs[j].2
+            }
+        })
+        .collect();
+    (loss, grad)
+}
+
+/// Loss and gradient of one row with soft targets `y` and per-class weights `alpha`.
+pub fn soft(z: &[f32], y: &[f32], gamma: f32, alpha: Option<&[f32]>) -> (f64, Vec<f64>) {
+    let z: Vec<f64> = z.iter().map(|&v| f64::from(v)).collect();
+    let g = f64::from(gamma);
+    let probs = probabilities(&z);
+    let w: Vec<f64> = (0..z.len())
+        .map(|j| f64::from(y[j]) * alpha.map_or(1.0, |a| f64::from(a[j])))
+        .collect();
+    let mut loss = 0.0;
+    let mut wg = vec![0.0; z.len()];
+    for j in 0..z.len() {
+        let (log_p, not_p, p) = probs[j];
+        if w[j] != 0.0 {
+            let modulating = if g == 0.0 { 1.0 } else { not_p.powf(g) };
+            loss -= w[j] * modulating * log_p;
+        }
+        wg[j] = w[j] * p_times_derivative(log_p, not_p, p, g);
+    }
+    let total: f64 = wg.iter().sum();
+    let grad = (0..z.len()).map(|k| wg[k] - probs[k].2 * total).collect();
+    (loss, grad)
+}

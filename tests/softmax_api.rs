@@ -1,0 +1,518 @@
+//! The public behaviour of `SoftmaxFocal`: errors, ignore index and `Mean`, layouts, target
+//! types, soft targets, equivalences with cross-entropy and with the sigmoid form, limits.
+
+mod common;
+
+use common::softmax_reference;
+use focal_loss::{FocalError, Kernel, Layout, Operand, Reduction, SigmoidFocal, SoftmaxFocal};
+
+const KERNELS: [Kernel; 2] = [Kernel::Simd, Kernel::Libm];
+
+fn batch(n: usize, c: usize, seed: u32) -> (Vec<f32>, Vec<i64>) {
+    let mut s = seed;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        s
+    };
+    let x = (0..n * c)
+        .map(|_| (next() % 16_001) as f32 / 1000.0 - 8.0)
+        .collect();
+    let t = (0..n).map(|_| i64::from(next() % c as u32)).collect();
+    (x, t)
+}
+
+#[test]
+fn bad_configuration() {
+    assert_eq!(
+        SoftmaxFocal::new(0, 2.0),
+        Err(FocalError::InvalidNumClasses { num_classes: 0 })
+    );
+    assert_eq!(
+        SoftmaxFocal::new((1 << 24) + 1, 2.0),
+        Err(FocalError::InvalidNumClasses {
+            num_classes: (1 << 24) + 1
+        })
+    );
+    assert_eq!(
+        SoftmaxFocal::new(3, -1.0),
+        Err(FocalError::InvalidGamma { gamma: -1.0 })
+    );
+    assert!(matches!(
+        SoftmaxFocal::new(3, f32::NAN),
+        Err(FocalError::InvalidGamma { .. })
+    ));
+    let fl = SoftmaxFocal::new(3, 2.0).unwrap();
+    assert_eq!(
+        fl.with_alpha(&[1.0, 1.0]),
+        Err(FocalError::LengthMismatch {
+            operand: Operand::Alpha,
+            expected: 3,
+            found: 2
+        })
+    );
+    assert_eq!(
+        fl.with_alpha(&[1.0, -0.5, 1.0]),
+        Err(FocalError::InvalidClassAlpha {
+            class: 1,
+            value: -0.5
+        })
+    );
+    assert!(matches!(
+        fl.with_alpha(&[1.0, 1.0, f32::NAN]),
+        Err(FocalError::InvalidClassAlpha { class: 2, .. })
+    ));
+    assert_eq!(
+        fl.with_layout(Layout::ChannelsFirst { spatial: 0 }),
+        Err(FocalError::InvalidSpatial { spatial: 0 })
+    );
+}
+
+#[test]
+fn bad_inputs() {
+    for kernel in KERNELS {
+        let fl = SoftmaxFocal::new(3, 2.0)
+            .unwrap()
+            .with_kernel(kernel)
+            .with_ignore_index(-100);
+        let x = [0.0f32; 6];
+        assert_eq!(
+            fl.loss(&x[..5], &[0i64], Reduction::Sum),
+            Err(FocalError::LogitsShape { len: 5, row: 3 })
+        );
+        assert_eq!(
+            fl.loss(&x, &[0i64], Reduction::Sum),
+            Err(FocalError::LengthMismatch {
+                operand: Operand::Targets,
+                expected: 2,
+                found: 1
+            })
+        );
+        assert_eq!(
+            fl.loss(&x, &[0i64, 3], Reduction::Sum),
+            Err(FocalError::ClassOutOfRange {
+                index: 1,
+                value: 3,
+                num_classes: 3
+            })
+        );
+        assert_eq!(
+            fl.loss(&x, &[-1i64, 0], Reduction::Sum),
+            Err(FocalError::ClassOutOfRange {
+                index: 0,
+                value: -1,
+                num_classes: 3
+            })
+        );
+        assert_eq!(
+            fl.loss_per_element(&x, &[0u8, 1], &mut [0.0; 3]),
+            Err(FocalError::LengthMismatch {
+                operand: Operand::Output,
+                expected: 2,
+                found: 3
+            })
+        );
+        assert_eq!(
+            fl.loss_and_grad(&x, &[0u8, 1], Reduction::Sum, &mut [0.0; 5]),
+            Err(FocalError::LengthMismatch {
+                operand: Operand::Grad,
+                expected: 6,
+                found: 5
+            })
+        );
+        assert!(matches!(
+            fl.loss(&x, &[0u8, 1], Reduction::MeanOver(0.0)),
+            Err(FocalError::InvalidNormalizer { .. })
+        ));
+        let mut nan = x;
+        nan[4] = f32::NAN;
+        assert_eq!(
+            fl.loss(&nan, &[0u8, 1], Reduction::Sum),
+            Err(FocalError::NonFiniteLogit { index: 4 })
+        );
+        // Even in an ignored row.
+        assert_eq!(
+            fl.loss_and_grad(&nan, &[0i64, -100], Reduction::Sum, &mut [0.0; 6]),
+            Err(FocalError::NonFiniteLogit { index: 4 })
+        );
+        // Soft targets: range and row sums.
+        let soft = [0.5f32, 0.5, 0.0, 0.2, 0.2, 0.2];
+        assert!(matches!(
+            fl.loss(&x, &soft, Reduction::Sum),
+            Err(FocalError::TargetRowSum { row: 1, .. })
+        ));
+        let soft = [0.5f32, 0.5, 0.0, 1.5, -0.5, 0.0];
+        assert_eq!(
+            fl.loss(&x, &soft, Reduction::Sum),
+            Err(FocalError::InvalidTarget {
+                index: 3,
+                value: 1.5
+            })
+        );
+        assert!(matches!(
+            fl.loss(&x, &[0.5f32, 0.5, 0.0], Reduction::Sum),
+            Err(FocalError::LengthMismatch {
+                operand: Operand::Targets,
+                expected: 6,
+                found: 3
+            })
+        ));
+    }
+}
+
+#[test]
+fn ignored_targets_contribute_nothing_and_mean_counts_the_rest() {
+    let (x, mut t) = batch(37, 5, 3);
+    for (i, v) in t.iter_mut().enumerate() {
+        if i % 3 == 0 {
+            *v = -100;
+        }
+    }
+    let counted = t.iter().filter(|&&v| v != -100).count();
+    for kernel in KERNELS {
+        let fl = SoftmaxFocal::new(5, 2.0)
+            .unwrap()
+            .with_kernel(kernel)
+            .with_ignore_index(-100);
+        let mut out = vec![0.0f32; 37];
+        fl.loss_per_element(&x, &t, &mut out).unwrap();
+        let sum: f64 = out.iter().map(|&v| f64::from(v)).sum();
+        let mut grad = vec![1.0f32; x.len()];
+        let mean = fl
+            .loss_and_grad(&x, &t, Reduction::Mean, &mut grad)
+            .unwrap();
+        assert!((f64::from(mean) - sum / counted as f64).abs() <= 1e-6 * f64::from(mean));
+        for r in 0..37 {
+            if t[r] == -100 {
+                assert_eq!(out[r], 0.0);
+                assert!(grad[r * 5..r * 5 + 5].iter().all(|&g| g.to_bits() == 0));
+            } else {
+                let (_, want) =
+                    softmax_reference::hard(&x[r * 5..r * 5 + 5], t[r] as usize, 2.0, 1.0);
+                for j in 0..5 {
+                    let w = want[j] / counted as f64;
+                    assert!((f64::from(grad[r * 5 + j]) - w).abs() <= 1e-6 * w.abs() + 1e-12);
+                }
+            }
+        }
+        // Everything ignored: 0 and zero gradients, never NaN.
+        let all = vec![-100i64; 37];
+        let mut g = vec![1.0f32; x.len()];
+        assert_eq!(fl.loss_and_grad(&x, &all, Reduction::Mean, &mut g), Ok(0.0));
+        assert!(g.iter().all(|&v| v == 0.0));
+    }
+}
+
+#[test]
+fn class_index_types_give_identical_bits() {
+    let (x, t) = batch(21, 7, 5);
+    let fl = SoftmaxFocal::new(7, 2.0).unwrap();
+    let run = |f: &dyn Fn(&mut [f32]) -> f32| {
+        let mut g = vec![0.0f32; x.len()];
+        let l = f(&mut g);
+        (
+            l.to_bits(),
+            g.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        )
+    };
+    let want = run(&|g| fl.loss_and_grad(&x, &t, Reduction::Mean, g).unwrap());
+    let t32: Vec<i32> = t.iter().map(|&v| v as i32).collect();
+    let tu32: Vec<u32> = t.iter().map(|&v| v as u32).collect();
+    let t16: Vec<u16> = t.iter().map(|&v| v as u16).collect();
+    let t8: Vec<u8> = t.iter().map(|&v| v as u8).collect();
+    assert_eq!(
+        run(&|g| fl.loss_and_grad(&x, &t32, Reduction::Mean, g).unwrap()),
+        want
+    );
+    assert_eq!(
+        run(&|g| fl.loss_and_grad(&x, &tu32, Reduction::Mean, g).unwrap()),
+        want
+    );
+    assert_eq!(
+        run(&|g| fl.loss_and_grad(&x, &t16, Reduction::Mean, g).unwrap()),
+        want
+    );
+    assert_eq!(
+        run(&|g| fl.loss_and_grad(&x, &t8, Reduction::Mean, g).unwrap()),
+        want
+    );
+}
+
+/// (N, C, S) logits against their explicit transpose into (N·S, C): identical bits.
+#[test]
+fn channels_first_matches_transposed_row_major_bits() {
+    let (n, c, sp) = (3, 6, 19);
+    let (x, _) = batch(n * sp, c, 9);
+    let (_, t) = batch(n * sp, c, 10);
+    let mut row_major = vec![0.0f32; x.len()];
+    for img in 0..n {
+        for j in 0..c {
+            for s in 0..sp {
+                row_major[(img * sp + s) * c + j] = x[(img * c + j) * sp + s];
+            }
+        }
+    }
+    for kernel in KERNELS {
+        for g in [0.0f32, 2.0, 2.5] {
+            let rm = SoftmaxFocal::new(c, g).unwrap().with_kernel(kernel);
+            let cf = rm
+                .with_layout(Layout::ChannelsFirst { spatial: sp })
+                .unwrap();
+            let mut grad_rm = vec![0.0f32; x.len()];
+            let mut grad_cf = vec![0.0f32; x.len()];
+            let l_rm = rm
+                .loss_and_grad(&row_major, &t, Reduction::Mean, &mut grad_rm)
+                .unwrap();
+            let l_cf = cf
+                .loss_and_grad(&x, &t, Reduction::Mean, &mut grad_cf)
+                .unwrap();
+            assert_eq!(l_rm.to_bits(), l_cf.to_bits());
+            for img in 0..n {
+                for j in 0..c {
+                    for s in 0..sp {
+                        let a = grad_rm[(img * sp + s) * c + j];
+                        let b = grad_cf[(img * c + j) * sp + s];
+                        assert_eq!(a.to_bits(), b.to_bits());
+                    }
+                }
+            }
+            let mut out_rm = vec![0.0f32; n * sp];
+            let mut out_cf = vec![0.0f32; n * sp];
+            rm.loss_per_element(&row_major, &t, &mut out_rm).unwrap();
+            cf.loss_per_element(&x, &t, &mut out_cf).unwrap();
+            assert!(
+                out_rm
+                    .iter()
+                    .zip(&out_cf)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            );
+        }
+    }
+}
+
+#[test]
+fn per_row_bits_do_not_depend_on_split() {
+    let (x, t) = batch(45, 4, 21);
+    let fl = SoftmaxFocal::new(4, 2.0).unwrap();
+    let mut whole = vec![0.0f32; x.len()];
+    fl.loss_and_grad(&x, &t, Reduction::Sum, &mut whole)
+        .unwrap();
+    for split in [1, 7, 16, 17, 33] {
+        let mut parts = vec![0.0f32; x.len()];
+        fl.loss_and_grad(
+            &x[..split * 4],
+            &t[..split],
+            Reduction::Sum,
+            &mut parts[..split * 4],
+        )
+        .unwrap();
+        fl.loss_and_grad(
+            &x[split * 4..],
+            &t[split..],
+            Reduction::Sum,
+            &mut parts[split * 4..],
+        )
+        .unwrap();
+        assert!(
+            whole
+                .iter()
+                .zip(&parts)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "split {split}"
+        );
+    }
+}
+
+/// γ = 0 without α is softmax cross-entropy (f64, log-sum-exp).
+#[test]
+fn gamma_zero_is_cross_entropy() {
+    let (x, t) = batch(50, 10, 31);
+    for kernel in KERNELS {
+        let fl = SoftmaxFocal::new(10, 0.0).unwrap().with_kernel(kernel);
+        let mut out = vec![0.0f32; 50];
+        fl.loss_per_element(&x, &t, &mut out).unwrap();
+        for r in 0..50 {
+            let row: Vec<f64> = x[r * 10..r * 10 + 10]
+                .iter()
+                .map(|&v| f64::from(v))
+                .collect();
+            let m = row.iter().copied().fold(f64::MIN, f64::max);
+            let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+            let ce = lse - row[t[r] as usize];
+            assert!(
+                (f64::from(out[r]) - ce).abs() <= 8.0 * f64::from(f32::EPSILON) * ce,
+                "{r}"
+            );
+        }
+    }
+}
+
+/// Two classes with logits (0, x) are the sigmoid form at x, class weights (1 − α, α).
+#[test]
+fn two_classes_match_the_sigmoid_form() {
+    for kernel in KERNELS {
+        for g in [0.0f32, 0.5, 2.0, 3.0] {
+            let sig = SigmoidFocal::new(g, Some(0.25))
+                .unwrap()
+                .with_kernel(kernel);
+            let alpha = [0.75f32, 0.25];
+            let soft = SoftmaxFocal::new(2, g)
+                .unwrap()
+                .with_alpha(&alpha)
+                .unwrap()
+                .with_kernel(kernel);
+            for i in -60..=60 {
+                let x = i as f32 * 0.5;
+                for t in [0u8, 1] {
+                    let mut gs = [0.0f32];
+                    let ls = sig
+                        .loss_and_grad(&[x], &[t], Reduction::Sum, &mut gs)
+                        .unwrap();
+                    let mut gm = [0.0f32; 2];
+                    let lm = soft
+                        .loss_and_grad(&[0.0, x], &[t], Reduction::Sum, &mut gm)
+                        .unwrap();
+                    let close =
+                        |a: f32, b: f32| (a - b).abs() <= 3e-6 * a.abs().max(b.abs()) + 1e-37;
+                    assert!(close(ls, lm), "{kernel:?} γ={g} x={x} t={t}: {ls} vs {lm}");
+                    assert!(
+                        close(gs[0], gm[1]),
+                        "{kernel:?} γ={g} x={x} t={t}: {} vs {}",
+                        gs[0],
+                        gm[1]
+                    );
+                    assert!(close(-gs[0], gm[0]), "{kernel:?} γ={g} x={x} t={t}");
+                }
+            }
+        }
+    }
+}
+
+/// One-hot soft targets give the hard-target loss and gradient.
+#[test]
+fn one_hot_soft_targets_equal_hard_targets() {
+    let (x, t) = batch(30, 6, 41);
+    let mut y = vec![0.0f32; x.len()];
+    for r in 0..30 {
+        y[r * 6 + t[r] as usize] = 1.0;
+    }
+    let alpha = [0.5f32, 1.0, 0.25, 2.0, 1.0, 0.75];
+    for kernel in KERNELS {
+        for g in [0.0f32, 1.0, 2.0, 2.5] {
+            let fl = SoftmaxFocal::new(6, g)
+                .unwrap()
+                .with_alpha(&alpha)
+                .unwrap()
+                .with_kernel(kernel);
+            let mut gh = vec![0.0f32; x.len()];
+            let mut gs = vec![0.0f32; x.len()];
+            let lh = fl.loss_and_grad(&x, &t, Reduction::Mean, &mut gh).unwrap();
+            let ls = fl.loss_and_grad(&x, &y, Reduction::Mean, &mut gs).unwrap();
+            assert!((lh - ls).abs() <= 1e-6 * lh);
+            for i in 0..x.len() {
+                assert!(
+                    (gh[i] - gs[i]).abs() <= 1e-5 * gh[i].abs().max(1e-6),
+                    "{kernel:?} γ={g} {i}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn soft_targets_match_reference() {
+    let (x, _) = batch(40, 5, 51);
+    let mut y = vec![0.0f32; x.len()];
+    for r in 0..40 {
+        // Label smoothing 0.1 on class r % 5.
+        for j in 0..5 {
+            y[r * 5 + j] = if j == r % 5 { 0.92 } else { 0.02 };
+        }
+    }
+    let alpha = [0.5f32, 1.0, 0.25, 2.0, 1.0];
+    for kernel in KERNELS {
+        for g in [0.0f32, 1.0, 2.0, 3.0] {
+            let fl = SoftmaxFocal::new(5, g)
+                .unwrap()
+                .with_alpha(&alpha)
+                .unwrap()
+                .with_kernel(kernel);
+            let mut out = vec![0.0f32; 40];
+            let mut grad = vec![0.0f32; x.len()];
+            fl.loss_per_element(&x, &y, &mut out).unwrap();
+            fl.loss_and_grad(&x, &y, Reduction::Sum, &mut grad).unwrap();
+            for r in 0..40 {
+                let (l, gr) = softmax_reference::soft(
+                    &x[r * 5..r * 5 + 5],
+                    &y[r * 5..r * 5 + 5],
+                    g,
+                    Some(&alpha),
+                );
+                assert!(
+                    (f64::from(out[r]) - l).abs() <= 16.0 * f64::from(f32::EPSILON) * l,
+                    "{kernel:?} γ={g} row {r}"
+                );
+                let scale = gr.iter().map(|v| v.abs()).fold(0.0, f64::max);
+                for j in 0..5 {
+                    let e = (f64::from(grad[r * 5 + j]) - gr[j]).abs();
+                    assert!(
+                        e <= 16.0 * f64::from(f32::EPSILON) * scale,
+                        "{kernel:?} γ={g} row {r} class {j}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn infinite_and_saturated_logits() {
+    for kernel in KERNELS {
+        for g in [0.0f32, 0.5, 2.0, 2.5] {
+            let fl = SoftmaxFocal::new(3, g).unwrap().with_kernel(kernel);
+            let mut grad = [0.0f32; 3];
+            // Confident and right, at any distance: loss ≥ 0, tiny; gradient finite.
+            for lead in [60.0f32, 88.0, 200.0, 1e30, f32::INFINITY] {
+                let loss = fl
+                    .loss_and_grad(&[lead, 0.0, -1.0], &[0u8], Reduction::Sum, &mut grad)
+                    .unwrap();
+                assert!(
+                    (0.0..1e-25).contains(&loss),
+                    "{kernel:?} γ={g} lead {lead}: {loss}"
+                );
+                assert!(grad.iter().all(|v| v.is_finite() && v.abs() < 1e-25));
+            }
+            // Confident and wrong by +∞: infinite loss, finite gradient.
+            let loss = fl
+                .loss_and_grad(
+                    &[f32::INFINITY, 0.0, -1.0],
+                    &[1u8],
+                    Reduction::Sum,
+                    &mut grad,
+                )
+                .unwrap();
+            assert_eq!(loss, f32::INFINITY);
+            assert!(
+                grad.iter().all(|v| v.is_finite()),
+                "{kernel:?} γ={g}: {grad:?}"
+            );
+            // −∞ logits are classes with zero probability.
+            let a = fl
+                .loss(&[1.0, f32::NEG_INFINITY, 0.0], &[0u8], Reduction::Sum)
+                .unwrap();
+            let b = SoftmaxFocal::new(2, g)
+                .unwrap()
+                .with_kernel(kernel)
+                .loss(&[1.0, 0.0], &[0u8], Reduction::Sum)
+                .unwrap();
+            assert_eq!(a.to_bits(), b.to_bits());
+            // Two +∞ logits share the probability.
+            let l = fl
+                .loss(&[f32::INFINITY, f32::INFINITY, 0.0], &[0u8], Reduction::Sum)
+                .unwrap();
+            let want = 0.5f32.powf(g) * core::f32::consts::LN_2;
+            assert!((l - want).abs() <= 1e-6, "{kernel:?} γ={g}: {l} vs {want}");
+        }
+    }
+}
