@@ -208,13 +208,30 @@ fn block_simd<T: SoftmaxTarget>(
     let shape = pass.shape;
     let bases: [usize; WIDTH] = core::array::from_fn(|l| shape.base(block.row(l)));
     let stride = shape.stride();
+    let contiguous = block.valid == WIDTH && (1..WIDTH).all(|l| bases[l] == bases[0] + l);
     let mut rows = Gathered {
         logits,
         grad,
         bases,
         stride,
         valid: block.valid,
+        contiguous,
     };
+    block_math(pass, block, &mut rows, targets, bases, scale)
+}
+
+/// The row formulas on `WIDTH` rows, whatever the access to their logits.
+#[inline(always)]
+fn block_math<T: SoftmaxTarget, B: Rows<Wide>>(
+    pass: &Pass<'_>,
+    block: Block,
+    rows: &mut B,
+    targets: &[T],
+    bases: [usize; WIDTH],
+    scale: Option<f32>,
+) -> ([f32; WIDTH], [f32; WIDTH]) {
+    let shape = pass.shape;
+    let stride = shape.stride();
     let scale = scale.map(Wide::splat);
     let (loss, total) = if T::PER_CLASS {
         let weight = |j: usize| {
@@ -227,7 +244,7 @@ fn block_simd<T: SoftmaxTarget>(
             }
         };
         soft_rows(
-            &mut rows,
+            rows,
             shape.classes,
             weight,
             pass.focusing,
@@ -245,7 +262,7 @@ fn block_simd<T: SoftmaxTarget>(
             }
         }));
         hard_rows(
-            &mut rows,
+            rows,
             shape.classes,
             c,
             weight,
@@ -309,35 +326,60 @@ fn block_libm<T: SoftmaxTarget>(
 }
 
 /// `WIDTH` rows, one per lane: class `j` of lane `l` at `bases[l] + j·stride`.
+///
+/// `contiguous` when the lanes are consecutive pixels of one channels-first image: then each
+/// class is one plain vector load or store instead of a gather or scatter.
 struct Gathered<'l, 'g> {
     logits: &'l [f32],
     grad: &'g mut [f32],
     bases: [usize; WIDTH],
     stride: usize,
     valid: usize,
+    contiguous: bool,
+}
+
+impl Gathered<'_, '_> {
+    #[inline(always)]
+    fn load(&self, values: &[f32], j: usize) -> Wide {
+        let offset = j * self.stride;
+        if self.contiguous {
+            let start = self.bases[0] + offset;
+            if let Some(v) = values
+                .get(start..start + WIDTH)
+                .and_then(|s| <&[f32; WIDTH]>::try_from(s).ok())
+            {
+                return Wide::from_array(*v);
+            }
+        }
+        Wide::from_array(core::array::from_fn(|l| values[self.bases[l] + offset]))
+    }
 }
 
 impl Rows<Wide> for Gathered<'_, '_> {
     #[inline(always)]
     fn logit(&self, j: usize) -> Wide {
-        let offset = j * self.stride;
-        Wide::from_array(core::array::from_fn(|l| {
-            self.logits[self.bases[l] + offset]
-        }))
+        self.load(self.logits, j)
     }
 
     #[inline(always)]
     fn set_grad(&mut self, j: usize, g: Wide) {
         let offset = j * self.stride;
-        for (l, v) in g.to_array().into_iter().enumerate().take(self.valid) {
+        let values = g.to_array();
+        if self.contiguous {
+            let start = self.bases[0] + offset;
+            if let Some(dst) = self.grad.get_mut(start..start + WIDTH) {
+                dst.copy_from_slice(&values);
+                return;
+            }
+        }
+        for (l, v) in values.into_iter().enumerate().take(self.valid) {
             self.grad[self.bases[l] + offset] = v;
         }
     }
 
     #[inline(always)]
     fn grad(&self, j: usize) -> Wide {
-        let offset = j * self.stride;
-        Wide::from_array(core::array::from_fn(|l| self.grad[self.bases[l] + offset]))
+        self.load(self.grad, j)
     }
 }
 
