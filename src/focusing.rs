@@ -49,23 +49,17 @@ impl Focusing {
     /// `q^γ` for `q = 1 − p_t = e^(−softplus(z))` of a hard target, where
     /// `softplus(z) = relu + tail` with `relu >= 0` exact and `tail` in [0, ln 2].
     ///
-    /// For non-integer γ the exponent `−γ·relu − γ·tail` is evaluated as an unevaluated sum:
-    /// `γ·relu` exactly (Dekker's product), so `exp` sees its full value however large, instead
-    /// of a rounding error that `exp` would scale by the exponent's size.
+    /// γ ∈ {0, 1, 2} multiply `q`. Any other γ (integers 3 to 5 included: a fifth power also
+    /// multiplies the error of `q` by five) goes through `exp(−γ·relu − γ·tail)` with `γ·relu`
+    /// exact (Dekker's product), so `exp` sees the exponent's full value however large,
+    /// instead of a rounding error it would scale by the exponent's size.
     #[inline(always)]
     pub(crate) fn power_of_softplus<R: Lanes>(self, q: R, relu: R, tail: R) -> R {
         match self {
-            Focusing::Integer(n) => integer_power(q, n),
-            Focusing::Real { gamma, hi, lo } => {
-                let u = relu.cap(SOFTPLUS_CAP);
-                let c = R::splat(SPLITTER) * u;
-                let u_hi = c - (c - u);
-                let u_lo = u - u_hi;
-                let (g_hi, g_lo) = (R::splat(hi), R::splat(lo));
-                let product = u * R::splat(gamma);
-                let error = ((u_hi * g_hi - product) + u_hi * g_lo + u_lo * g_hi) + u_lo * g_lo;
-                R::exp_sum(-product, -(error + R::splat(gamma) * tail))
-            }
+            Focusing::Integer(n) if n <= 2 => integer_power(q, n),
+            // Small integers have at most 12 significant bits: they are their own `hi`.
+            Focusing::Integer(n) => exp_of_product(relu, tail, f32::from(n), f32::from(n), 0.0),
+            Focusing::Real { gamma, hi, lo } => exp_of_product(relu, tail, gamma, hi, lo),
             Focusing::Huge(gamma) => (-(R::splat(gamma) * (relu + tail))).exp(),
         }
     }
@@ -80,6 +74,20 @@ impl Focusing {
             }
         }
     }
+}
+
+/// `exp(−γ·(relu + tail))` with `γ·relu` carried exactly as `product + error` (`γ = hi + lo`,
+/// each half of at most 12 significant bits).
+#[inline(always)]
+fn exp_of_product<R: Lanes>(relu: R, tail: R, gamma: f32, hi: f32, lo: f32) -> R {
+    let u = relu.cap(SOFTPLUS_CAP);
+    let c = R::splat(SPLITTER) * u;
+    let u_hi = c - (c - u);
+    let u_lo = u - u_hi;
+    let (g_hi, g_lo) = (R::splat(hi), R::splat(lo));
+    let product = u * R::splat(gamma);
+    let error = ((u_hi * g_hi - product) + u_hi * g_lo + u_lo * g_hi) + u_lo * g_lo;
+    R::exp_sum(-product, -(error + R::splat(gamma) * tail))
 }
 
 /// `q^n` for `n` in 0..=5 by multiplication.
