@@ -1,4 +1,4 @@
-//! `cargo xtask bench-report`: run the `sigmoid` criterion bench on a baseline build, an AVX2
+//! `cargo xtask bench-report`: run the `sigmoid` and `softmax` criterion benches on a baseline build, an AVX2
 //! build (x86-64) and a `target-cpu=native` build, then print Markdown tables of ns/element.
 //!
 //! Criterion (0.8) leaves one directory per benchmark under `<criterion home>`:
@@ -26,7 +26,8 @@ use crate::json::{self, Value};
 use crate::{Error, Result, host};
 
 /// The criterion bench the report runs.
-const BENCH: &str = "sigmoid";
+/// The criterion benches the report runs.
+const BENCHES: [&str; 2] = ["sigmoid", "softmax"];
 
 /// The implementation the ratio columns divide by.
 const REFERENCE_FUNCTION: &str = "simd";
@@ -41,7 +42,7 @@ cargo xtask bench-report: benchmark the sigmoid focal loss and print Markdown ta
 USAGE:
     cargo xtask bench-report [OPTIONS] [-- <CRITERION ARGS>...]
 
-Runs `cargo bench --bench sigmoid -- --noplot` on a baseline build (target dir `target`), on
+Runs `cargo bench --bench sigmoid --bench softmax -- --noplot` on a baseline build (target dir `target`), on
 x86-64 an AVX2 + FMA build (`target/avx2`), and with RUSTFLAGS=\"-C target-cpu=native\"
 (`target/native`), then prints, per build and per criterion group, the median ns/element of
 each implementation and the ratios to `simd`.
@@ -121,7 +122,11 @@ impl Build {
         let root = crate::workspace_root();
         let dir = target_dir.strip_prefix(&root).unwrap_or(target_dir);
         let criterion_home = dir.join("criterion").display().to_string();
-        let cmd = CargoCmd::new(&["bench", "--bench", BENCH])
+        let benches = BENCHES
+            .iter()
+            .flat_map(|b| ["--bench".to_owned(), (*b).to_owned()]);
+        let cmd = CargoCmd::new(&["bench"])
+            .args(benches)
             .args(["--target-dir".to_owned(), dir.display().to_string()])
             .args(["--", "--noplot"])
             .args(criterion_args.iter().cloned())
@@ -396,7 +401,7 @@ fn parameter_key(parameter: &str) -> (u8, u64, &str) {
 fn render_report(sections: &[Section]) -> String {
     let mut out = String::new();
     let cpu = host::cpu_model().unwrap_or_else(|| "unknown CPU".into());
-    let _ = writeln!(out, "## Benchmark report: `{BENCH}`\n");
+    let _ = writeln!(out, "## Benchmark report: `{}`\n", BENCHES.join("`, `"));
     let _ = writeln!(out, "- CPU: {cpu} ({} logical CPUs)", host::logical_cpus());
     let _ = writeln!(out, "- rustc: {}", host::rustc_version());
     let _ = writeln!(out, "- Date: {}", host::utc_now());
@@ -437,7 +442,13 @@ fn render_group(rows: &[&Measurement]) -> String {
     let mut parameters: Vec<&str> = unique(rows.iter().map(|m| m.parameter.as_str()));
     parameters.sort_by_key(|p| parameter_key(p));
 
-    let mut header = vec!["N".to_owned()];
+    // Sigmoid groups are parameterised by the element count, softmax groups by the classes.
+    let key = if rows.iter().any(|m| m.group.starts_with("softmax")) {
+        "C"
+    } else {
+        "N"
+    };
+    let mut header = vec![key.to_owned()];
     header.extend(functions.iter().map(|f| (*f).to_owned()));
     header.extend(ratios.iter().map(|f| format!("{f}/{REFERENCE_FUNCTION}")));
     let mut out = table_row(&header);

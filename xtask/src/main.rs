@@ -25,7 +25,7 @@ COMMANDS:
                     rustfmt, clippy (default and defmt features), cargo test, no-default and
                     defmt builds, rustdoc with -D warnings, bench build, and (x86_64 hosts)
                     the determinism test on SSE2 and AVX2 builds.
-    bench-report    Run the `sigmoid` criterion bench (baseline and target-cpu=native builds)
+    bench-report    Run the criterion benches (baseline, AVX2 and target-cpu=native builds)
                     and print Markdown tables of ns/element.
     help            Print this help (also `-h`, `--help`).
 
