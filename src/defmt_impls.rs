@@ -4,7 +4,7 @@
 
 use defmt::{Format, Formatter, write};
 
-use crate::{FocalError, Kernel, Operand, Reduction, SigmoidFocal};
+use crate::{FocalError, Kernel, Layout, Operand, Reduction, SigmoidFocal, SoftmaxFocal};
 
 impl Format for Operand {
     fn format(&self, f: Formatter<'_>) {
@@ -38,6 +38,32 @@ impl Format for SigmoidFocal {
             "SigmoidFocal {{ gamma: {=f32}, alpha: {}, kernel: {} }}",
             self.gamma(),
             self.alpha(),
+            self.kernel()
+        )
+    }
+}
+
+impl Format for Layout {
+    fn format(&self, f: Formatter<'_>) {
+        match *self {
+            Layout::RowMajor => write!(f, "RowMajor"),
+            Layout::ChannelsFirst { spatial } => {
+                write!(f, "ChannelsFirst {{ spatial: {=usize} }}", spatial)
+            }
+        }
+    }
+}
+
+impl Format for SoftmaxFocal<'_> {
+    fn format(&self, f: Formatter<'_>) {
+        write!(
+            f,
+            "SoftmaxFocal {{ classes: {=usize}, gamma: {=f32}, alpha: {}, ignore_index: {}, layout: {}, kernel: {} }}",
+            self.num_classes(),
+            self.gamma(),
+            self.alpha().is_some(),
+            self.ignore_index(),
+            self.layout(),
             self.kernel()
         )
     }

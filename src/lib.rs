@@ -15,6 +15,9 @@
 //! # Ok::<(), focal_loss::FocalError>(())
 //! ```
 //!
+//! The multi-class form, [`SoftmaxFocal`], adds per-class α, an ignore index, soft targets and
+//! a channels-first layout.
+//!
 //! Two kernels evaluate the same formulas: [`Kernel::Simd`] (eight lanes, the crate's own
 //! [`approx`] functions, bit-identical on every target) and [`Kernel::Libm`] (scalar, libm).
 //! Every bad input returns a [`FocalError`]; nothing panics on user input.
@@ -37,6 +40,11 @@ mod target;
 
 #[cfg(feature = "defmt")]
 mod defmt_impls;
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub use error::{FocalError, Operand};
 pub use kernel::Kernel;
