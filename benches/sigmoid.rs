@@ -36,6 +36,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+mod common;
+
+use common::XorShift;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use focal_loss::{Kernel, Reduction, SigmoidFocal};
 
@@ -48,30 +51,6 @@ const GAMMA: f32 = 2.0;
 const ALPHA: f32 = 0.25;
 /// Fraction of positive anchors.
 const POSITIVE_RATE: f32 = 0.01;
-
-/// Marsaglia's xorshift64: tiny, deterministic, good enough for benchmark inputs.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// Uniform in [0, 1), 24 bits.
-    fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 * (1.0 / (1u64 << 24) as f32)
-    }
-
-    /// Uniform in [-1, 1).
-    fn signed(&mut self) -> f32 {
-        2.0 * self.unit() - 1.0
-    }
-}
 
 /// One benchmark input: logits and f32 hard targets.
 struct Data {

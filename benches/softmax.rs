@@ -19,6 +19,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+mod common;
+
+use common::XorShift;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use focal_loss::{Kernel, Layout, Reduction, SoftmaxFocal};
 
@@ -27,25 +30,6 @@ const LOGITS: usize = 1 << 16;
 /// Class counts.
 const CLASSES: [usize; 4] = [2, 10, 80, 1000];
 const GAMMA: f32 = 2.0;
-
-/// Marsaglia's xorshift64.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// Uniform in [-1, 1).
-    fn signed(&mut self) -> f32 {
-        2.0 * ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) - 1.0
-    }
-}
 
 /// Logits (row-major and channels-first copies of the same samples) and targets.
 struct Data {

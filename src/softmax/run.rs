@@ -6,6 +6,7 @@ use super::math::{Rows, hard_rows, soft_rows};
 use crate::Kernel;
 use crate::error::{FocalError, Operand};
 use crate::focusing::Focusing;
+use crate::lanes::Lanes;
 use crate::simd::{SimdF32, WIDTH, Wide};
 use crate::sum::BlockSum;
 use crate::target::SoftmaxTarget;
@@ -206,71 +207,16 @@ fn block_simd<T: SoftmaxTarget>(
     scale: Option<f32>,
 ) -> ([f32; WIDTH], [f32; WIDTH]) {
     let shape = pass.shape;
-    let bases: [usize; WIDTH] = core::array::from_fn(|l| shape.base(block.row(l)));
-    let stride = shape.stride();
-    let contiguous = block.valid == WIDTH && (1..WIDTH).all(|l| bases[l] == bases[0] + l);
-    let mut rows = Gathered {
-        logits,
-        grad,
+    let rows: [usize; WIDTH] = core::array::from_fn(|l| block.row(l));
+    let bases = rows.map(|r| shape.base(r));
+    let span = LaneSpan {
+        rows,
         bases,
-        stride,
+        stride: shape.stride(),
         valid: block.valid,
-        contiguous,
+        contiguous: block.valid == WIDTH && (1..WIDTH).all(|l| bases[l] == bases[0] + l),
     };
-    block_math(pass, block, &mut rows, targets, bases, scale)
-}
-
-/// The row formulas on `WIDTH` rows, whatever the access to their logits.
-#[inline(always)]
-fn block_math<T: SoftmaxTarget, B: Rows<Wide>>(
-    pass: &Pass<'_>,
-    block: Block,
-    rows: &mut B,
-    targets: &[T],
-    bases: [usize; WIDTH],
-    scale: Option<f32>,
-) -> ([f32; WIDTH], [f32; WIDTH]) {
-    let shape = pass.shape;
-    let stride = shape.stride();
-    let scale = scale.map(Wide::splat);
-    let (loss, total) = if T::PER_CLASS {
-        let weight = |j: usize| {
-            let y = Wide::from_array(core::array::from_fn(|l| {
-                targets[bases[l] + j * stride].probability()
-            }));
-            match pass.alpha {
-                Some(alpha) => y * Wide::splat(alpha[j]),
-                None => y,
-            }
-        };
-        soft_rows(
-            rows,
-            shape.classes,
-            weight,
-            pass.focusing,
-            pass.gamma,
-            scale,
-        )
-    } else {
-        let t = |l: usize| targets[block.row(l)];
-        let c = Wide::from_array(core::array::from_fn(|l| t(l).class() as f32));
-        let weight = Wide::from_array(core::array::from_fn(|l| {
-            if l < block.valid {
-                row_weight(pass, t(l))
-            } else {
-                0.0
-            }
-        }));
-        hard_rows(
-            rows,
-            shape.classes,
-            c,
-            weight,
-            pass.focusing,
-            pass.gamma,
-            scale,
-        )
-    };
+    let (loss, total) = block_math(pass, span, logits, targets, grad, scale);
     (loss.to_array(), total.to_array())
 }
 
@@ -283,127 +229,166 @@ fn block_libm<T: SoftmaxTarget>(
     grad: &mut [f32],
     scale: Option<f32>,
 ) -> ([f32; WIDTH], [f32; WIDTH]) {
-    let shape = pass.shape;
-    let stride = shape.stride();
     let mut loss = [0.0f32; WIDTH];
     let mut total = [0.0f32; WIDTH];
     for l in 0..block.valid {
-        let base = shape.base(block.row(l));
-        let mut row = Single {
-            logits,
-            grad: &mut *grad,
-            base,
-            stride,
+        let row = block.row(l);
+        let span = RowSpan {
+            row,
+            base: pass.shape.base(row),
+            stride: pass.shape.stride(),
         };
-        (loss[l], total[l]) = if T::PER_CLASS {
-            let weight = |j: usize| {
-                let y = targets[base + j * stride].probability();
-                pass.alpha.map_or(y, |alpha| y * alpha[j])
-            };
-            soft_rows(
-                &mut row,
-                shape.classes,
-                weight,
-                pass.focusing,
-                pass.gamma,
-                scale,
-            )
-        } else {
-            let t = targets[block.row(l)];
-            let (c, weight) = (t.class() as f32, row_weight(pass, t));
-            hard_rows(
-                &mut row,
-                shape.classes,
-                c,
-                weight,
-                pass.focusing,
-                pass.gamma,
-                scale,
-            )
-        };
+        (loss[l], total[l]) = block_math(pass, span, logits, targets, grad, scale);
     }
     (loss, total)
+}
+
+/// The row formulas on the rows of `span`, for either kind of target.
+#[inline(always)]
+fn block_math<R: Lanes, S: Span<R>, T: SoftmaxTarget>(
+    pass: &Pass<'_>,
+    span: S,
+    logits: &[f32],
+    targets: &[T],
+    grad: &mut [f32],
+    scale: Option<f32>,
+) -> (R, R) {
+    let classes = pass.shape.classes;
+    let scale = scale.map(R::splat);
+    let mut rows = Batch { span, logits, grad };
+    if T::PER_CLASS {
+        let weight = |j: usize| {
+            let y = span.per_logit(targets, j, |t| t.probability());
+            match pass.alpha {
+                Some(alpha) => y * R::splat(alpha[j]),
+                None => y,
+            }
+        };
+        soft_rows(&mut rows, classes, weight, pass.focusing, pass.gamma, scale)
+    } else {
+        let c = span.per_row(targets, |t| t.class() as f32);
+        let weight = span.per_row(targets, |t| row_weight(pass, t));
+        hard_rows(
+            &mut rows,
+            classes,
+            c,
+            weight,
+            pass.focusing,
+            pass.gamma,
+            scale,
+        )
+    }
+}
+
+/// Where the rows of one step live, as lanes of `R`.
+trait Span<R>: Copy {
+    /// `f` of class `j` of each row in a slice shaped like the logits.
+    fn per_logit<T: Copy>(self, values: &[T], j: usize, f: impl Fn(T) -> f32) -> R;
+    /// `f` of each row's entry in a slice with one value per row (0 for padding lanes).
+    fn per_row<T: Copy>(self, values: &[T], f: impl Fn(T) -> f32) -> R;
+    /// Writes class `j` of each (valid) row into a slice shaped like the logits.
+    fn store(self, out: &mut [f32], j: usize, v: R);
 }
 
 /// `WIDTH` rows, one per lane: class `j` of lane `l` at `bases[l] + j·stride`.
 ///
 /// `contiguous` when the lanes are consecutive pixels of one channels-first image: then each
 /// class is one plain vector load or store instead of a gather or scatter.
-struct Gathered<'l, 'g> {
-    logits: &'l [f32],
-    grad: &'g mut [f32],
+#[derive(Clone, Copy)]
+struct LaneSpan {
+    rows: [usize; WIDTH],
     bases: [usize; WIDTH],
     stride: usize,
     valid: usize,
     contiguous: bool,
 }
 
-impl Gathered<'_, '_> {
+impl Span<Wide> for LaneSpan {
     #[inline(always)]
-    fn load(&self, values: &[f32], j: usize) -> Wide {
+    fn per_logit<T: Copy>(self, values: &[T], j: usize, f: impl Fn(T) -> f32) -> Wide {
         let offset = j * self.stride;
         if self.contiguous {
             let start = self.bases[0] + offset;
-            if let Some(v) = values
-                .get(start..start + WIDTH)
-                .and_then(|s| <&[f32; WIDTH]>::try_from(s).ok())
-            {
-                return Wide::from_array(*v);
+            if let Some(v) = values.get(start..start + WIDTH) {
+                return Wide::from_array(core::array::from_fn(|l| f(v[l])));
             }
         }
-        Wide::from_array(core::array::from_fn(|l| values[self.bases[l] + offset]))
-    }
-}
-
-impl Rows<Wide> for Gathered<'_, '_> {
-    #[inline(always)]
-    fn logit(&self, j: usize) -> Wide {
-        self.load(self.logits, j)
+        Wide::from_array(core::array::from_fn(|l| f(values[self.bases[l] + offset])))
     }
 
     #[inline(always)]
-    fn set_grad(&mut self, j: usize, g: Wide) {
+    fn per_row<T: Copy>(self, values: &[T], f: impl Fn(T) -> f32) -> Wide {
+        Wide::from_array(core::array::from_fn(|l| {
+            if l < self.valid {
+                f(values[self.rows[l]])
+            } else {
+                0.0
+            }
+        }))
+    }
+
+    #[inline(always)]
+    fn store(self, out: &mut [f32], j: usize, v: Wide) {
         let offset = j * self.stride;
-        let values = g.to_array();
+        let values = v.to_array();
         if self.contiguous {
             let start = self.bases[0] + offset;
-            if let Some(dst) = self.grad.get_mut(start..start + WIDTH) {
+            if let Some(dst) = out.get_mut(start..start + WIDTH) {
                 dst.copy_from_slice(&values);
                 return;
             }
         }
         for (l, v) in values.into_iter().enumerate().take(self.valid) {
-            self.grad[self.bases[l] + offset] = v;
+            out[self.bases[l] + offset] = v;
         }
-    }
-
-    #[inline(always)]
-    fn grad(&self, j: usize) -> Wide {
-        self.load(self.grad, j)
     }
 }
 
 /// One row: class `j` at `base + j·stride`.
-struct Single<'l, 'g> {
-    logits: &'l [f32],
-    grad: &'g mut [f32],
+#[derive(Clone, Copy)]
+struct RowSpan {
+    row: usize,
     base: usize,
     stride: usize,
 }
 
-impl Rows<f32> for Single<'_, '_> {
+impl Span<f32> for RowSpan {
     #[inline(always)]
-    fn logit(&self, j: usize) -> f32 {
-        self.logits[self.base + j * self.stride]
+    fn per_logit<T: Copy>(self, values: &[T], j: usize, f: impl Fn(T) -> f32) -> f32 {
+        f(values[self.base + j * self.stride])
     }
 
     #[inline(always)]
-    fn set_grad(&mut self, j: usize, g: f32) {
-        self.grad[self.base + j * self.stride] = g;
+    fn per_row<T: Copy>(self, values: &[T], f: impl Fn(T) -> f32) -> f32 {
+        f(values[self.row])
     }
 
     #[inline(always)]
-    fn grad(&self, j: usize) -> f32 {
-        self.grad[self.base + j * self.stride]
+    fn store(self, out: &mut [f32], j: usize, v: f32) {
+        out[self.base + j * self.stride] = v;
+    }
+}
+
+/// The logits and gradient of the rows of a [`Span`], as the row formulas see them.
+struct Batch<'l, 'g, S> {
+    span: S,
+    logits: &'l [f32],
+    grad: &'g mut [f32],
+}
+
+impl<R, S: Span<R>> Rows<R> for Batch<'_, '_, S> {
+    #[inline(always)]
+    fn logit(&self, j: usize) -> R {
+        self.span.per_logit(self.logits, j, |x| x)
+    }
+
+    #[inline(always)]
+    fn set_grad(&mut self, j: usize, g: R) {
+        self.span.store(self.grad, j, g);
+    }
+
+    #[inline(always)]
+    fn grad(&self, j: usize) -> R {
+        self.span.per_logit(self.grad, j, |x| x)
     }
 }
