@@ -516,3 +516,28 @@ fn infinite_and_saturated_logits() {
         }
     }
 }
+
+/// Soft targets on rows holding infinite logits: infinite loss where a class with weight has
+/// probability 0, finite gradients, never NaN (a compensated sum must not turn ∞ into NaN).
+#[test]
+fn soft_targets_with_infinite_logits() {
+    let y = [0.9f32, 0.05, 0.05];
+    for kernel in KERNELS {
+        for g in [0.0f32, 0.5, 2.0] {
+            let fl = SoftmaxFocal::new(3, g).unwrap().with_kernel(kernel);
+            for x in [
+                [f32::INFINITY, 0.0, 0.0],
+                [0.0, f32::NEG_INFINITY, 1.0],
+                [f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY],
+            ] {
+                let mut grad = [0.0f32; 3];
+                let loss = fl.loss_and_grad(&x, &y, Reduction::Sum, &mut grad).unwrap();
+                assert_eq!(loss, f32::INFINITY, "{kernel:?} γ={g} {x:?}");
+                assert!(
+                    grad.iter().all(|v| v.is_finite()),
+                    "{kernel:?} γ={g} {x:?}: {grad:?}"
+                );
+            }
+        }
+    }
+}

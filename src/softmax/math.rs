@@ -71,11 +71,13 @@ impl<R: Lanes> Compensated<R> {
         }
     }
 
+    /// Adds `v`; once the sum is infinite it stays so (the compensation would be `∞ − ∞`).
     #[inline(always)]
     fn add(&mut self, v: R) {
         let y = v - self.lost;
         let t = self.sum + y;
-        self.lost = (t - self.sum) - y;
+        let finite = t.abs().lt(R::splat(f32::INFINITY));
+        self.lost = R::select(finite, (t - self.sum) - y, R::splat(0.0));
         self.sum = t;
     }
 }
