@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 /// A `cargo` command line plus the environment variables it sets on top of the inherited ones.
 #[derive(Debug, Clone)]
 pub struct CargoCmd {
+    program: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
 }
@@ -14,9 +15,16 @@ impl CargoCmd {
     /// `cargo <args...>` with the inherited environment.
     pub fn new(args: &[&str]) -> Self {
         Self {
+            program: "cargo".to_owned(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
             env: Vec::new(),
         }
+    }
+
+    /// Runs another cargo binary (e.g. Debian's `/usr/bin/cargo`) instead of the one on `PATH`.
+    pub fn program(mut self, program: &str) -> Self {
+        self.program = program.to_owned();
+        self
     }
 
     /// Appends arguments.
@@ -57,7 +65,7 @@ impl CargoCmd {
             .iter()
             .map(|(k, v)| format!("{k}={}", shell_quote(v)))
             .collect();
-        words.push("cargo".into());
+        words.push(self.program.clone());
         words.extend(self.args.iter().map(|a| shell_quote(a)));
         words.join(" ")
     }
@@ -66,7 +74,7 @@ impl CargoCmd {
     ///
     /// Returns a message naming the command when it cannot start or exits unsuccessfully.
     pub fn run(&self, dir: &Path) -> Result<(), String> {
-        let mut command = Command::new("cargo");
+        let mut command = Command::new(&self.program);
         command
             .args(&self.args)
             .current_dir(dir)
@@ -80,7 +88,7 @@ impl CargoCmd {
         }
         let status = command
             .status()
-            .map_err(|e| format!("could not start `cargo` (is it on PATH?): {e}"))?;
+            .map_err(|e| format!("could not start `{}`: {e}", self.program))?;
         if status.success() {
             return Ok(());
         }

@@ -44,6 +44,8 @@ struct Stage {
     skip: Option<Skip>,
     /// A hint printed when the stage fails.
     hint: Option<&'static str>,
+    /// Runs before the command: finds or installs what the stage needs.
+    prepare: Option<fn() -> std::result::Result<(), String>>,
 }
 
 /// A stage this machine cannot run.
@@ -63,6 +65,7 @@ impl Stage {
             cmd,
             skip: None,
             hint: None,
+            prepare: None,
         }
     }
 
@@ -108,7 +111,12 @@ fn plan(options: &Options) -> Vec<Stage> {
     stages.extend(determinism_stages());
     stages.push(lanes8_stage());
     if !options.host_only {
-        // Cross-target stages (embedded targets, ...) go here; `--host` leaves them out.
+        // Cross-target stages; `--host` leaves them out.
+        let aarch64 = crate::cross::aarch64_test();
+        let mut stage = Stage::new("aarch64 NEON under qemu-user: the host test suite", aarch64);
+        stage.prepare = Some(crate::cross::ensure_aarch64);
+        stage.hint = Some(crate::cross::AARCH64_HINT);
+        stages.push(stage);
     }
     stages
 }
@@ -266,6 +274,11 @@ fn run_stages(stages: &[Stage]) -> Result<()> {
             continue;
         }
         let stage_start = Instant::now();
+        if let Some(prepare) = stage.prepare
+            && let Err(err) = prepare()
+        {
+            return Err(failure(&label, &err, stage.hint.unwrap_or_default(), start));
+        }
         let result = stage.cmd.run(&root);
         let time = stage_start.elapsed();
         if let Err(err) = result {
@@ -337,7 +350,13 @@ mod tests {
             "RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss --no-deps"
         );
         assert_eq!(lines[7], "cargo bench --no-run");
-        assert_eq!(stages.len(), 11);
+        assert_eq!(stages.len(), 12);
+        assert!(lines[11].contains("--target aarch64-unknown-linux-gnu"));
+        let host_only = Options {
+            host_only: true,
+            ..Options::default()
+        };
+        assert_eq!(plan(&host_only).len(), 11);
         assert!(lines[8].starts_with("RUSTFLAGS="));
         assert!(lines[8].ends_with("--test determinism --target-dir target/sse2"));
         assert!(lines[10].contains("--cfg focal_loss_lanes8"));

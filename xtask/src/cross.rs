@@ -1,0 +1,169 @@
+//! Cross-target stages: the toolchain they need (found, or installed when it can be) and the
+//! commands that run the crate's tests there.
+//!
+//! Targets come from rustup when they are installed; otherwise from Debian's Rust (packages
+//! `rustc-web cargo-web rust-web-src`: `/usr/bin/cargo`, `/usr/bin/rustc` and the standard
+//! library's source), which builds `std` for the target with `-Zbuild-std` under
+//! `RUSTC_BOOTSTRAP=1`, since `rustup target add` cannot download here.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::cargo::CargoCmd;
+
+const AARCH64: &str = "aarch64-unknown-linux-gnu";
+
+/// Debian packages for the aarch64 stage: the toolchain, a cross linker and libc, qemu-user.
+const AARCH64_PACKAGES: &[&str] = &[
+    "rustc-web",
+    "cargo-web",
+    "rust-web-src",
+    "qemu-user",
+    "gcc-aarch64-linux-gnu",
+    "libc6-dev-arm64-cross",
+];
+
+/// Printed when the aarch64 stage fails.
+pub const AARCH64_HINT: &str = "the aarch64 stage needs `apt-get install rustc-web cargo-web \
+    rust-web-src qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross` (run as root, the \
+    xtask installs them itself); run `cargo xtask test --host` to leave cross targets out";
+
+/// Debian's cargo and rustc.
+const DEBIAN_CARGO: &str = "/usr/bin/cargo";
+const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
+const DEBIAN_RUSTDOC: &str = "/usr/bin/rustdoc";
+/// Where `rust-web-src` puts the standard library's source.
+const DEBIAN_STD_SRC: &str = "/usr/lib/rustlib/src/rust/library";
+/// The aarch64 sysroot of `libc6-dev-arm64-cross`, for qemu's loader.
+const AARCH64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
+
+/// `cargo test` of the crate for aarch64 (NEON), run by qemu-aarch64.
+pub fn aarch64_test() -> CargoCmd {
+    let env_target = AARCH64.to_uppercase().replace('-', "_");
+    let base = if rustup_has_target(AARCH64) {
+        CargoCmd::new(&["test", "-p", "focal-loss", "--target", AARCH64])
+    } else {
+        CargoCmd::new(&[
+            "test",
+            "-p",
+            "focal-loss",
+            "-Zbuild-std",
+            "--target",
+            AARCH64,
+        ])
+        .program(DEBIAN_CARGO)
+        .env("RUSTC", DEBIAN_RUSTC)
+        .env("RUSTDOC", DEBIAN_RUSTDOC)
+        .env("RUSTC_BOOTSTRAP", "1")
+    };
+    base.args(["--target-dir", "target/aarch64"])
+        .env(
+            &format!("CARGO_TARGET_{env_target}_LINKER"),
+            "aarch64-linux-gnu-gcc",
+        )
+        .env(
+            &format!("CARGO_TARGET_{env_target}_RUNNER"),
+            format!("qemu-aarch64 -L {AARCH64_SYSROOT}"),
+        )
+}
+
+/// Makes sure the aarch64 stage can run: installs what is missing when running as root on
+/// Debian / Ubuntu, otherwise says exactly what to install.
+pub fn ensure_aarch64() -> Result<(), String> {
+    let missing = missing_for_aarch64();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("--- missing for aarch64: {}", missing.join(", "));
+    install(AARCH64_PACKAGES)?;
+    let still = missing_for_aarch64();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "still missing after the install: {}",
+            still.join(", ")
+        ))
+    }
+}
+
+/// What the aarch64 stage needs and does not find.
+fn missing_for_aarch64() -> Vec<String> {
+    let mut missing = Vec::new();
+    for tool in ["qemu-aarch64", "aarch64-linux-gnu-gcc"] {
+        if !on_path(tool) {
+            missing.push(tool.to_owned());
+        }
+    }
+    if !Path::new(AARCH64_SYSROOT).join("lib").is_dir() {
+        missing.push(format!("{AARCH64_SYSROOT}/lib (libc6-dev-arm64-cross)"));
+    }
+    if !rustup_has_target(AARCH64) {
+        for path in [DEBIAN_CARGO, DEBIAN_RUSTC, DEBIAN_STD_SRC] {
+            if !Path::new(path).exists() {
+                missing.push(path.to_owned());
+            }
+        }
+    }
+    missing
+}
+
+/// `apt-get install` of `packages` when this is root on a system with apt-get.
+fn install(packages: &[&str]) -> Result<(), String> {
+    let command = format!(
+        "apt-get install -y --no-install-recommends {}",
+        packages.join(" ")
+    );
+    if !is_root() || !Path::new("/usr/bin/apt-get").exists() {
+        return Err(format!(
+            "install them first (as root, on Debian / Ubuntu): apt-get update && {command}"
+        ));
+    }
+    println!("--- apt-get update && {command}");
+    run_quiet("apt-get", &["update"])?;
+    let mut args = vec!["install", "-y", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    run_quiet("apt-get", &args)
+}
+
+/// Runs a command with output to the terminal; an error names it.
+fn run_quiet(program: &str, args: &[&str]) -> Result<(), String> {
+    let status = Command::new(program)
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("could not start `{program}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
+
+/// Whether `rustup` is present and has the standard library for `target`.
+fn rustup_has_target(target: &str) -> bool {
+    Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == target)
+        })
+}
+
+/// Whether `tool` is an executable on `PATH`.
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+}
+
+/// Whether this process runs as root.
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
