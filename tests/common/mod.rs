@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod accuracy;
+pub mod digest;
 pub mod reference;
 pub mod softmax_accuracy;
 pub mod softmax_reference;

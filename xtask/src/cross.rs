@@ -28,6 +28,22 @@ pub const AARCH64_HINT: &str = "the aarch64 stage needs `apt-get install rustc-w
     rust-web-src qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross` (run as root, the \
     xtask installs them itself); run `cargo xtask test --host` to leave cross targets out";
 
+/// The Cortex-M targets: M0, M3, M4F, M33.
+const CORTEX_M: [&str; 4] = [
+    "thumbv6m-none-eabi",
+    "thumbv7m-none-eabi",
+    "thumbv7em-none-eabihf",
+    "thumbv8m.main-none-eabihf",
+];
+
+/// Debian packages for building `core` for targets rustup does not have.
+const DEBIAN_RUST_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src"];
+
+/// Printed when the Cortex-M build fails.
+pub const CORTEX_M_HINT: &str = "the Cortex-M build needs the rustup targets or `apt-get \
+    install rustc-web cargo-web rust-web-src` (run as root, the xtask installs them itself); \
+    run `cargo xtask test --host` to leave cross targets out";
+
 /// Debian's cargo and rustc.
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
@@ -67,6 +83,66 @@ pub fn aarch64_test() -> CargoCmd {
         )
 }
 
+/// `cargo build` of the library (defmt feature on) for every Cortex-M target: `no_std`,
+/// no allocator, nothing from `std` may slip in.
+pub fn cortex_m_build() -> CargoCmd {
+    let targets = CORTEX_M.iter().flat_map(|t| ["--target", *t]);
+    let base = if CORTEX_M.iter().all(|t| rustup_has_target(t)) {
+        CargoCmd::new(&[
+            "build",
+            "-p",
+            "focal-loss",
+            "--release",
+            "--features",
+            "defmt",
+        ])
+    } else {
+        CargoCmd::new(&[
+            "build",
+            "-p",
+            "focal-loss",
+            "--release",
+            "--features",
+            "defmt",
+        ])
+        .args(["-Zbuild-std=core"])
+        .program(DEBIAN_CARGO)
+        .env("RUSTC", DEBIAN_RUSTC)
+        .env("RUSTC_BOOTSTRAP", "1")
+    };
+    base.args(targets).args(["--target-dir", "target/cortex-m"])
+}
+
+/// Makes sure the Cortex-M build can run (see [`ensure_aarch64`]).
+pub fn ensure_cortex_m() -> Result<(), String> {
+    if CORTEX_M.iter().all(|t| rustup_has_target(t)) || debian_rust_missing().is_empty() {
+        return Ok(());
+    }
+    println!(
+        "--- missing for Cortex-M: {}",
+        debian_rust_missing().join(", ")
+    );
+    install(DEBIAN_RUST_PACKAGES)?;
+    let still = debian_rust_missing();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "still missing after the install: {}",
+            still.join(", ")
+        ))
+    }
+}
+
+/// The parts of Debian's Rust that are not installed.
+fn debian_rust_missing() -> Vec<String> {
+    [DEBIAN_CARGO, DEBIAN_RUSTC, DEBIAN_STD_SRC]
+        .into_iter()
+        .filter(|p| !Path::new(p).exists())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Makes sure the aarch64 stage can run: installs what is missing when running as root on
 /// Debian / Ubuntu, otherwise says exactly what to install.
 pub fn ensure_aarch64() -> Result<(), String> {
@@ -99,11 +175,7 @@ fn missing_for_aarch64() -> Vec<String> {
         missing.push(format!("{AARCH64_SYSROOT}/lib (libc6-dev-arm64-cross)"));
     }
     if !rustup_has_target(AARCH64) {
-        for path in [DEBIAN_CARGO, DEBIAN_RUSTC, DEBIAN_STD_SRC] {
-            if !Path::new(path).exists() {
-                missing.push(path.to_owned());
-            }
-        }
+        missing.extend(debian_rust_missing());
     }
     missing
 }

@@ -25,8 +25,9 @@ COMMANDS:
     test            Run every check CI runs, in order, stopping at the first failure:
                     rustfmt, clippy (default and defmt features), cargo test, no-default and
                     defmt builds, rustdoc with -D warnings, bench build, the determinism
-                    test on SSE2 and AVX2 builds (x86_64 hosts) and with 8 lanes, then the
-                    whole test suite for aarch64 under qemu-user (`--host` skips it).
+                    test on SSE2 and AVX2 builds (x86_64 hosts) and with 8 lanes, then
+                    (skipped by `--host`) no_std builds for Cortex-M0/M3/M4F/M33 and the
+                    whole test suite for aarch64 under qemu-user.
     bench-report    Run the criterion benches (baseline, AVX2 and target-cpu=native builds)
                     and print Markdown tables of ns/element.
     help            Print this help (also `-h`, `--help`).

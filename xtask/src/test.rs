@@ -112,6 +112,13 @@ fn plan(options: &Options) -> Vec<Stage> {
     stages.push(lanes8_stage());
     if !options.host_only {
         // Cross-target stages; `--host` leaves them out.
+        let mut cortex_m = Stage::new(
+            "Cortex-M0/M3/M4F/M33: no_std release builds",
+            crate::cross::cortex_m_build(),
+        );
+        cortex_m.prepare = Some(crate::cross::ensure_cortex_m);
+        cortex_m.hint = Some(crate::cross::CORTEX_M_HINT);
+        stages.push(cortex_m);
         let aarch64 = crate::cross::aarch64_test();
         let mut stage = Stage::new("aarch64 NEON under qemu-user: the host test suite", aarch64);
         stage.prepare = Some(crate::cross::ensure_aarch64);
@@ -350,8 +357,9 @@ mod tests {
             "RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss --no-deps"
         );
         assert_eq!(lines[7], "cargo bench --no-run");
-        assert_eq!(stages.len(), 12);
-        assert!(lines[11].contains("--target aarch64-unknown-linux-gnu"));
+        assert_eq!(stages.len(), 13);
+        assert!(lines[11].contains("--target thumbv6m-none-eabi"));
+        assert!(lines[12].contains("--target aarch64-unknown-linux-gnu"));
         let host_only = Options {
             host_only: true,
             ..Options::default()

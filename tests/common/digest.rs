@@ -1,0 +1,117 @@
+//! The fixed workload whose `Kernel::Simd` bits every target must reproduce, and its digest
+//! (FNV-1a over the bits of every output). Uses `core` only, no allocation, so the host tests
+//! and the on-device firmware include the same file.
+#![allow(dead_code)]
+
+use focal_loss::{Layout, Reduction, SigmoidFocal, SoftmaxFocal, approx};
+
+/// The γ values of the sigmoid part.
+pub const GAMMAS: [f32; 7] = [0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 5.0];
+
+/// Largest slice of the workload.
+const MAX_N: usize = 1000;
+
+/// Fills `x` with logits in [−100, 100] (±∞ and ±0 every 97th) and `t` with targets (mostly
+/// 0, some 1, some soft), from a xorshift seeded by `seed`.
+pub fn workload(x: &mut [f32], t: &mut [f32], seed: u32) {
+    let mut s = seed;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        s
+    };
+    for v in x.iter_mut() {
+        *v = (next() % 200_001) as f32 / 1000.0 - 100.0;
+    }
+    for (i, v) in x.iter_mut().enumerate().step_by(97) {
+        *v = [f32::INFINITY, f32::NEG_INFINITY, 0.0, -0.0][i % 4];
+    }
+    for v in t.iter_mut() {
+        *v = match next() % 10 {
+            0 => 1.0,
+            1 => (next() % 1001) as f32 / 1000.0,
+            _ => 0.0,
+        };
+    }
+}
+
+/// FNV-1a, fed `f32` bits.
+struct Fnv(u64);
+
+impl Fnv {
+    fn eat(&mut self, v: f32) {
+        for b in v.to_bits().to_le_bytes() {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn eat_all(&mut self, values: &[f32]) {
+        values.iter().for_each(|&v| self.eat(v));
+    }
+}
+
+/// The digest of everything the SIMD kernel computes for the fixed workload.
+pub fn digest() -> u64 {
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    let (mut xb, mut tb, mut out) = ([0.0f32; MAX_N], [0.0f32; MAX_N], [0.0f32; MAX_N]);
+    for n in [1usize, 8, 13, 1000] {
+        let (x, t, out) = (&mut xb[..n], &mut tb[..n], &mut out[..n]);
+        workload(x, t, n as u32 * 31 + 1);
+        for g in GAMMAS {
+            for alpha in [None, Some(0.25)] {
+                let fl = SigmoidFocal::new(g, alpha).unwrap();
+                fl.loss_per_element(x, t, out).unwrap();
+                h.eat_all(out);
+                h.eat(fl.loss_and_grad(x, t, Reduction::Mean, out).unwrap());
+                h.eat_all(out);
+            }
+        }
+    }
+    for i in -2000..=2000 {
+        let v = i as f32 * 0.05123;
+        h.eat(approx::exp(v));
+        h.eat(approx::ln(v.abs()));
+    }
+    for c in [3usize, 10] {
+        let n = c * 37;
+        let (x, unused) = (&mut xb[..n], &mut tb[..n]);
+        workload(x, unused, c as u32);
+        x.iter_mut().for_each(|v| *v *= 0.3);
+        let targets: [u16; 37] = core::array::from_fn(|i| (i * 7 % c) as u16);
+        // Label-smoothed targets, row-major, and the same rows channels-first.
+        let mut soft_rm = [0.0f32; 370];
+        let mut soft_cf = [0.0f32; 370];
+        for i in 0..n {
+            soft_rm[i] = if i % c == i / c % c {
+                0.9
+            } else {
+                0.1 / (c - 1) as f32
+            };
+        }
+        for i in 0..n {
+            soft_cf[i] = soft_rm[(i % 37) * c + i / 37];
+        }
+        let alpha: [f32; 10] = core::array::from_fn(|j| 0.5 + j as f32 * 0.1);
+        for g in [0.0f32, 2.0, 2.5] {
+            let fl = SoftmaxFocal::new(c, g)
+                .unwrap()
+                .with_alpha(&alpha[..c])
+                .unwrap();
+            let cf = fl
+                .with_layout(Layout::ChannelsFirst { spatial: 37 })
+                .unwrap();
+            for (fl, soft) in [(fl, &soft_rm[..n]), (cf, &soft_cf[..n])] {
+                let grad = &mut out[..n];
+                h.eat(
+                    fl.loss_and_grad(x, &targets, Reduction::Mean, grad)
+                        .unwrap(),
+                );
+                h.eat_all(grad);
+                h.eat(fl.loss_and_grad(x, soft, Reduction::Sum, grad).unwrap());
+                h.eat_all(grad);
+            }
+        }
+    }
+    h.0
+}
