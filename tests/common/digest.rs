@@ -82,15 +82,15 @@ pub fn digest() -> u64 {
         // Label-smoothed targets, row-major, and the same rows channels-first.
         let mut soft_rm = [0.0f32; 370];
         let mut soft_cf = [0.0f32; 370];
-        for i in 0..n {
-            soft_rm[i] = if i % c == i / c % c {
+        for (i, v) in soft_rm[..n].iter_mut().enumerate() {
+            *v = if i % c == i / c % c {
                 0.9
             } else {
                 0.1 / (c - 1) as f32
             };
         }
-        for i in 0..n {
-            soft_cf[i] = soft_rm[(i % 37) * c + i / 37];
+        for (i, v) in soft_cf[..n].iter_mut().enumerate() {
+            *v = soft_rm[(i % 37) * c + i / 37];
         }
         let alpha: [f32; 10] = core::array::from_fn(|j| 0.5 + j as f32 * 0.1);
         for g in [0.0f32, 2.0, 2.5] {
