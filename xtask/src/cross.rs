@@ -36,6 +36,22 @@ const CORTEX_M: [&str; 4] = [
     "thumbv8m.main-none-eabihf",
 ];
 
+/// How qemu-system-arm runs each Cortex-M target's firmware: machine, then CPU if needed.
+const BOARDS: [(&str, &str, Option<&str>); 4] = [
+    ("thumbv6m-none-eabi", "microbit", None),
+    ("thumbv7m-none-eabi", "mps2-an385", Some("cortex-m3")),
+    ("thumbv7em-none-eabihf", "mps2-an386", Some("cortex-m4")),
+    ("thumbv8m.main-none-eabihf", "mps2-an505", None),
+];
+
+/// Debian packages for the firmware stage, besides Debian's Rust.
+const FIRMWARE_PACKAGES: &[&str] = &["gcc-arm-none-eabi", "qemu-system-arm"];
+
+/// Printed when the firmware stage fails.
+pub const FIRMWARE_HINT: &str = "the firmware stage needs `apt-get install rustc-web cargo-web \
+    rust-web-src gcc-arm-none-eabi qemu-system-arm` (run as root, the xtask installs them \
+    itself); run `cargo xtask test --host` to leave cross targets out";
+
 /// Debian packages for building `core` for targets rustup does not have.
 const DEBIAN_RUST_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src"];
 
@@ -111,6 +127,72 @@ pub fn cortex_m_build() -> CargoCmd {
         .env("RUSTC_BOOTSTRAP", "1")
     };
     base.args(targets).args(["--target-dir", "target/cortex-m"])
+}
+
+/// `cargo build` of the on-device test firmware (`firmware/`) for every Cortex-M target.
+pub fn firmware_build() -> CargoCmd {
+    let targets = CORTEX_M.iter().flat_map(|t| ["--target", *t]);
+    let manifest = ["--manifest-path", "firmware/Cargo.toml"];
+    let base = if CORTEX_M.iter().all(|t| rustup_has_target(t)) {
+        CargoCmd::new(&["build", "--release"])
+    } else {
+        CargoCmd::new(&["build", "--release", "-Zbuild-std=core"])
+            .program(DEBIAN_CARGO)
+            .env("RUSTC", DEBIAN_RUSTC)
+            .env("RUSTC_BOOTSTRAP", "1")
+    };
+    base.args(manifest)
+        .args(targets)
+        .args(["--target-dir", "target/firmware"])
+        .rustflags("-C link-arg=-Tlink.x -C linker=arm-none-eabi-ld -C linker-flavor=ld")
+}
+
+/// Runs the firmware of every Cortex-M target under qemu-system-arm with semihosting; each
+/// must exit 0 (its digest equals the committed one).
+pub fn run_firmware() -> Result<(), String> {
+    let root = crate::workspace_root();
+    for (target, machine, cpu) in BOARDS {
+        let elf = root.join(format!(
+            "target/firmware/{target}/release/focal-loss-firmware"
+        ));
+        let mut args = vec!["300", "qemu-system-arm", "-machine", machine];
+        if let Some(cpu) = cpu {
+            args.extend(["-cpu", cpu]);
+        }
+        let elf = elf.display().to_string();
+        args.extend([
+            "-nographic",
+            "-semihosting-config",
+            "enable=on,target=native",
+        ]);
+        args.extend(["-kernel", elf.as_str()]);
+        println!("--- {target} on {machine}: timeout {}", args[1..].join(" "));
+        let status = Command::new("timeout")
+            .args(&args)
+            .stdin(Stdio::null())
+            .status()
+            .map_err(|e| format!("could not start qemu-system-arm: {e}"))?;
+        if !status.success() {
+            return Err(format!(
+                "the firmware failed on {target} ({machine}): {status}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Makes sure the firmware stage can run (see [`ensure_aarch64`]).
+pub fn ensure_firmware() -> Result<(), String> {
+    ensure_cortex_m()?;
+    let missing: Vec<&str> = ["arm-none-eabi-ld", "qemu-system-arm"]
+        .into_iter()
+        .filter(|t| !on_path(t))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("--- missing for the firmware: {}", missing.join(", "));
+    install(FIRMWARE_PACKAGES)
 }
 
 /// Makes sure the Cortex-M build can run (see [`ensure_aarch64`]).

@@ -46,6 +46,8 @@ struct Stage {
     hint: Option<&'static str>,
     /// Runs before the command: finds or installs what the stage needs.
     prepare: Option<fn() -> std::result::Result<(), String>>,
+    /// Runs after the command succeeded: what the built programs must do.
+    then: Option<fn() -> std::result::Result<(), String>>,
 }
 
 /// A stage this machine cannot run.
@@ -66,6 +68,7 @@ impl Stage {
             skip: None,
             hint: None,
             prepare: None,
+            then: None,
         }
     }
 
@@ -119,6 +122,14 @@ fn plan(options: &Options) -> Vec<Stage> {
         cortex_m.prepare = Some(crate::cross::ensure_cortex_m);
         cortex_m.hint = Some(crate::cross::CORTEX_M_HINT);
         stages.push(cortex_m);
+        let mut firmware = Stage::new(
+            "Cortex-M firmware under qemu-system-arm: same bits as the host",
+            crate::cross::firmware_build(),
+        );
+        firmware.prepare = Some(crate::cross::ensure_firmware);
+        firmware.then = Some(crate::cross::run_firmware);
+        firmware.hint = Some(crate::cross::FIRMWARE_HINT);
+        stages.push(firmware);
         let aarch64 = crate::cross::aarch64_test();
         let mut stage = Stage::new("aarch64 NEON under qemu-user: the host test suite", aarch64);
         stage.prepare = Some(crate::cross::ensure_aarch64);
@@ -286,7 +297,10 @@ fn run_stages(stages: &[Stage]) -> Result<()> {
         {
             return Err(failure(&label, &err, stage.hint.unwrap_or_default(), start));
         }
-        let result = stage.cmd.run(&root);
+        let result = stage
+            .cmd
+            .run(&root)
+            .and_then(|()| stage.then.map_or(Ok(()), |then| then()));
         let time = stage_start.elapsed();
         if let Err(err) = result {
             let hint = stage.hint.unwrap_or_default();
@@ -357,9 +371,10 @@ mod tests {
             "RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss --no-deps"
         );
         assert_eq!(lines[7], "cargo bench --no-run");
-        assert_eq!(stages.len(), 13);
+        assert_eq!(stages.len(), 14);
         assert!(lines[11].contains("--target thumbv6m-none-eabi"));
-        assert!(lines[12].contains("--target aarch64-unknown-linux-gnu"));
+        assert!(lines[12].contains("--manifest-path firmware/Cargo.toml"));
+        assert!(lines[13].contains("--target aarch64-unknown-linux-gnu"));
         let host_only = Options {
             host_only: true,
             ..Options::default()
