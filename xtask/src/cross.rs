@@ -184,34 +184,47 @@ pub fn run_firmware() -> Result<(), String> {
 /// Makes sure the firmware stage can run (see [`ensure_aarch64`]).
 pub fn ensure_firmware() -> Result<(), String> {
     ensure_cortex_m()?;
-    let missing: Vec<&str> = ["arm-none-eabi-ld", "qemu-system-arm"]
+    ensure("the firmware", missing_for_firmware, FIRMWARE_PACKAGES)
+}
+
+/// The linker and emulator the firmware stage needs and does not find.
+fn missing_for_firmware() -> Vec<String> {
+    ["arm-none-eabi-ld", "qemu-system-arm"]
         .into_iter()
         .filter(|t| !on_path(t))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    println!("--- missing for the firmware: {}", missing.join(", "));
-    install(FIRMWARE_PACKAGES)
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Makes sure the Cortex-M build can run (see [`ensure_aarch64`]).
 pub fn ensure_cortex_m() -> Result<(), String> {
-    if CORTEX_M.iter().all(|t| rustup_has_target(t)) || debian_rust_missing().is_empty() {
+    ensure("Cortex-M", missing_for_cortex_m, DEBIAN_RUST_PACKAGES)
+}
+
+/// What the Cortex-M build needs and does not find.
+fn missing_for_cortex_m() -> Vec<String> {
+    if CORTEX_M.iter().all(|t| rustup_has_target(t)) {
+        Vec::new()
+    } else {
+        debian_rust_missing()
+    }
+}
+
+/// Installs `packages` when `missing` finds something missing, then checks again.
+fn ensure(what: &str, missing: fn() -> Vec<String>, packages: &[&str]) -> Result<(), String> {
+    let before = missing();
+    if before.is_empty() {
         return Ok(());
     }
-    println!(
-        "--- missing for Cortex-M: {}",
-        debian_rust_missing().join(", ")
-    );
-    install(DEBIAN_RUST_PACKAGES)?;
-    let still = debian_rust_missing();
-    if still.is_empty() {
+    println!("--- missing for {what}: {}", before.join(", "));
+    install(packages)?;
+    let after = missing();
+    if after.is_empty() {
         Ok(())
     } else {
         Err(format!(
             "still missing after the install: {}",
-            still.join(", ")
+            after.join(", ")
         ))
     }
 }
@@ -228,21 +241,7 @@ fn debian_rust_missing() -> Vec<String> {
 /// Makes sure the aarch64 stage can run: installs what is missing when running as root on
 /// Debian / Ubuntu, otherwise says exactly what to install.
 pub fn ensure_aarch64() -> Result<(), String> {
-    let missing = missing_for_aarch64();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    println!("--- missing for aarch64: {}", missing.join(", "));
-    install(AARCH64_PACKAGES)?;
-    let still = missing_for_aarch64();
-    if still.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "still missing after the install: {}",
-            still.join(", ")
-        ))
-    }
+    ensure("aarch64", missing_for_aarch64, AARCH64_PACKAGES)
 }
 
 /// What the aarch64 stage needs and does not find.
