@@ -72,22 +72,7 @@ const AARCH64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
 /// `cargo test` of the crate for aarch64 (NEON), run by qemu-aarch64.
 pub fn aarch64_test() -> CargoCmd {
     let env_target = AARCH64.to_uppercase().replace('-', "_");
-    let base = if rustup_has_target(AARCH64) {
-        CargoCmd::new(&["test", "-p", "focal-loss", "--target", AARCH64])
-    } else {
-        CargoCmd::new(&[
-            "test",
-            "-p",
-            "focal-loss",
-            "-Zbuild-std",
-            "--target",
-            AARCH64,
-        ])
-        .program(DEBIAN_CARGO)
-        .env("RUSTC", DEBIAN_RUSTC)
-        .env("RUSTDOC", DEBIAN_RUSTDOC)
-        .env("RUSTC_BOOTSTRAP", "1")
-    };
+    let base = cross_cargo(&["test", "-p", "focal-loss"], &[AARCH64], "-Zbuild-std");
     base.args(["--target-dir", "target/aarch64"])
         .env(
             &format!("CARGO_TARGET_{env_target}_LINKER"),
@@ -102,49 +87,44 @@ pub fn aarch64_test() -> CargoCmd {
 /// `cargo build` of the library (defmt feature on) for every Cortex-M target: `no_std`,
 /// no allocator, nothing from `std` may slip in.
 pub fn cortex_m_build() -> CargoCmd {
-    let targets = CORTEX_M.iter().flat_map(|t| ["--target", *t]);
-    let base = if CORTEX_M.iter().all(|t| rustup_has_target(t)) {
-        CargoCmd::new(&[
-            "build",
-            "-p",
-            "focal-loss",
-            "--release",
-            "--features",
-            "defmt",
-        ])
-    } else {
-        CargoCmd::new(&[
-            "build",
-            "-p",
-            "focal-loss",
-            "--release",
-            "--features",
-            "defmt",
-        ])
-        .args(["-Zbuild-std=core"])
-        .program(DEBIAN_CARGO)
-        .env("RUSTC", DEBIAN_RUSTC)
-        .env("RUSTC_BOOTSTRAP", "1")
-    };
-    base.args(targets).args(["--target-dir", "target/cortex-m"])
+    let args = [
+        "build",
+        "-p",
+        "focal-loss",
+        "--release",
+        "--features",
+        "defmt",
+    ];
+    cross_cargo(&args, &CORTEX_M, "-Zbuild-std=core").args(["--target-dir", "target/cortex-m"])
 }
 
 /// `cargo build` of the on-device test firmware (`firmware/`) for every Cortex-M target.
 pub fn firmware_build() -> CargoCmd {
-    let targets = CORTEX_M.iter().flat_map(|t| ["--target", *t]);
-    let manifest = ["--manifest-path", "firmware/Cargo.toml"];
-    let base = if CORTEX_M.iter().all(|t| rustup_has_target(t)) {
-        CargoCmd::new(&["build", "--release"])
-    } else {
-        CargoCmd::new(&["build", "--release", "-Zbuild-std=core"])
-            .program(DEBIAN_CARGO)
-            .env("RUSTC", DEBIAN_RUSTC)
-            .env("RUSTC_BOOTSTRAP", "1")
-    };
-    base.args(manifest)
-        .args(targets)
+    let args = [
+        "build",
+        "--release",
+        "--manifest-path",
+        "firmware/Cargo.toml",
+    ];
+    cross_cargo(&args, &CORTEX_M, "-Zbuild-std=core")
         .args(["--target-dir", "target/firmware"])
         .rustflags("-C link-arg=-Tlink.x -C linker=arm-none-eabi-ld -C linker-flavor=ld")
+}
+
+/// `cargo <args> --target …` for `targets`: rustup's cargo when it has every one of them,
+/// else Debian's, building the standard library itself with `build_std`.
+fn cross_cargo(args: &[&str], targets: &[&str], build_std: &str) -> CargoCmd {
+    let cmd = if targets.iter().all(|t| rustup_has_target(t)) {
+        CargoCmd::new(args)
+    } else {
+        CargoCmd::new(args)
+            .args([build_std])
+            .program(DEBIAN_CARGO)
+            .env("RUSTC", DEBIAN_RUSTC)
+            .env("RUSTDOC", DEBIAN_RUSTDOC)
+            .env("RUSTC_BOOTSTRAP", "1")
+    };
+    cmd.args(targets.iter().flat_map(|t| ["--target", *t]))
 }
 
 /// Runs the firmware of every Cortex-M target under qemu-system-arm with semihosting; each
