@@ -18,7 +18,8 @@ const SOFTPLUS_CAP: f32 = 18_446_744_073_709_551_616.0;
 /// How `(1 − p_t)^γ` is evaluated for a validated γ.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Focusing {
-    /// γ ∈ {0, 1, 2, 3, 4, 5}: products of `1 − p_t`, a few roundings for every input.
+    /// γ ∈ {0, 1, 2, 3, 4, 5}: products of `1 − p_t` for soft targets; hard targets multiply
+    /// only for γ <= 2 (see [`Focusing::power_of_softplus`]).
     Integer(u8),
     /// Any other γ up to [`EXACT_GAMMA_MAX`], split as `hi + lo` (each of at most 12
     /// significant bits) for the exact product `γ·softplus(z)`.
