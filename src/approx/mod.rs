@@ -22,11 +22,11 @@ use crate::simd::Wide;
 const LN2_HI: f32 = f32::from_bits(0x3f31_7200);
 const LN2_LO: f32 = f32::from_bits(0x35bf_be8e);
 
-/// Largest error of [`exp`] in ULP where the result is a normal `f32`.
+/// Largest error of [`exp`](fn@exp) in ULP where the result is a normal `f32`.
 pub const EXP_MAX_ULP: f32 = 1.03;
-/// Largest error of [`ln`] in ULP, for positive finite inputs.
+/// Largest error of [`ln`](fn@ln) in ULP, for positive finite inputs.
 pub const LN_MAX_ULP: f32 = 0.83;
-/// Largest error of [`ln_1p`] in ULP, for inputs in [0, 1].
+/// Largest error of [`ln_1p`](fn@ln_1p) in ULP, for inputs in [0, 1].
 pub const LN_1P_MAX_ULP: f32 = 1.24;
 
 /// `e^x` with the SIMD kernel's approximation (within [`EXP_MAX_ULP`]).
