@@ -17,10 +17,11 @@
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kernel {
-    /// Eight lanes at a time (`wide::f32x8`: AVX2, SSE2, NEON, or plain arrays on targets
-    /// without SIMD) with the crate's own [`approx`](crate::approx) `exp` / `log`. Uses only
-    /// IEEE basic operations in a fixed order, so its results are bit-identical for any slice
-    /// length, split, alignment or instruction set.
+    /// Many lanes at a time (sixteen on x86-64 and aarch64: AVX-512, AVX2, SSE2 or NEON; one on
+    /// Cortex-M and other targets without vector registers) with the crate's own
+    /// [`approx`](crate::approx) `exp` / `log`. Uses only IEEE basic operations in a fixed
+    /// order, so its results are bit-identical for any slice length, split, alignment, lane
+    /// width or instruction set.
     #[default]
     Simd,
     /// One element at a time with `libm`'s `expf` and `log1pf`: the reference-quality

@@ -1,7 +1,7 @@
 //! A summation whose order is fixed by the algorithm, not by the hardware.
 //!
 //! Values arrive in index order, eight at a time (a wider vector is taken as consecutive groups
-//! of eight); lane `k` accumulates the elements `i ≡ k (mod 8)` in `f32` for a block of
+//! of eight, a narrower one is gathered into groups of eight, the last padded with zeros); lane `k` accumulates the elements `i ≡ k (mod 8)` in `f32` for a block of
 //! [`BLOCK`] groups, then the block's lanes are added in lane order into an `f64` total. The
 //! same inputs give the same bits on every target and at every vector width, and the error
 //! grows with the block length (16 terms per lane), not with the slice length.
@@ -16,6 +16,10 @@ pub(crate) struct BlockSum {
     lanes: f32x8,
     pending: u32,
     total: f64,
+    /// A group of eight being gathered from values that arrive fewer than eight at a time.
+    group: [f32; 8],
+    /// Values in `group`.
+    gathered: usize,
 }
 
 impl BlockSum {
@@ -24,18 +28,38 @@ impl BlockSum {
             lanes: f32x8::ZERO,
             pending: 0,
             total: 0.0,
+            group: [0.0; 8],
+            gathered: 0,
         }
     }
 
-    /// Adds `values`, whose length is a multiple of 8, in order.
+    /// Adds `values` in order. A length that is a multiple of 8 adds whole groups; any other
+    /// length (one lane at a time) must be the same for every call of one sum.
     #[inline(always)]
     pub(crate) fn add(&mut self, values: &[f32]) {
-        for group in values.as_chunks::<8>().0 {
-            self.lanes += f32x8::new(*group);
-            self.pending += 1;
-            if self.pending == BLOCK {
-                self.fold();
+        if !values.len().is_multiple_of(8) {
+            for &v in values {
+                self.group[self.gathered] = v;
+                self.gathered += 1;
+                if self.gathered == 8 {
+                    self.gathered = 0;
+                    self.add_group(self.group);
+                }
             }
+            return;
+        }
+        for group in values.as_chunks::<8>().0 {
+            self.add_group(*group);
+        }
+    }
+
+    /// Adds one group of eight.
+    #[inline(always)]
+    fn add_group(&mut self, group: [f32; 8]) {
+        self.lanes += f32x8::new(group);
+        self.pending += 1;
+        if self.pending == BLOCK {
+            self.fold();
         }
     }
 
@@ -49,6 +73,11 @@ impl BlockSum {
 
     /// The sum of everything added.
     pub(crate) fn finish(mut self) -> f64 {
+        if self.gathered != 0 {
+            // Pad the last group with zeros, as a wider vector's padded tail is.
+            self.group[self.gathered..].fill(0.0);
+            self.add_group(self.group);
+        }
         self.fold();
         self.total
     }

@@ -5,52 +5,15 @@
 mod common;
 
 use common::reference::{
-    sigmoid, sigmoid_focal, sigmoid_focal64, soft_grad_scale, soft_grad_scale64, softplus, ulp_at,
-    ulp_error,
+    sigmoid, sigmoid_focal, sigmoid_focal64, soft_grad_scale64, softplus, ulp_at, ulp_error,
 };
+use common::vector_files::{self, SigmoidRow};
+use common::vectors::{Miss, Quantity, SIGMOID_BOUND, SigmoidVector, Worst, check_sigmoid};
 use focal_loss::{Kernel, Reduction, SigmoidFocal};
 
-/// One row of `tests/data/sigmoid_reference.csv`.
-struct Row {
-    gamma: f64,
-    alpha: Option<f64>,
-    logit: f64,
-    target: f64,
-    loss: f64,
-    grad: f64,
-}
-
-fn parse(v: &str) -> f64 {
-    match v {
-        "inf" => f64::INFINITY,
-        "-inf" => f64::NEG_INFINITY,
-        _ => v.parse().unwrap_or_else(|_| panic!("bad number {v:?}")),
-    }
-}
-
-fn peer_rows() -> Vec<Row> {
-    let text = include_str!("data/sigmoid_reference.csv");
-    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
-    assert_eq!(
-        lines.next(),
-        Some("gamma,alpha,logit,target,loss,grad,source")
-    );
-    let rows: Vec<Row> = lines
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            assert_eq!(f.len(), 7, "{l}");
-            Row {
-                gamma: parse(f[0]),
-                alpha: (f[1] != "none").then(|| parse(f[1])),
-                logit: parse(f[2]),
-                target: parse(f[3]),
-                loss: parse(f[4]),
-                grad: parse(f[5]),
-            }
-        })
-        .collect();
-    assert!(rows.len() > 5000, "only {} rows", rows.len());
-    rows
+/// Every row of `tests/data/sigmoid_reference.csv`.
+fn peer_rows() -> Vec<SigmoidRow> {
+    vector_files::sigmoid_rows()
 }
 
 /// Relative distance, with equal infinities and exact zeros matching.
@@ -95,81 +58,89 @@ fn f64_reference_agrees_with_torchvision_vectors() {
 }
 
 /// The crate's `f32` results on the peer rows whose inputs are exact in `f32`, within the
-/// accuracy bound (16 ULP).
+/// accuracy bound (16 ULP), by the rule the on-device firmware applies to the same rows.
 #[test]
 fn kernels_match_torchvision_vectors() {
-    let rows: Vec<Row> = peer_rows()
+    let vectors: Vec<SigmoidVector> = peer_rows()
         .into_iter()
-        .filter(|r| f64::from(r.target as f32) == r.target)
+        .filter(SigmoidRow::exact_in_f32)
+        .map(|r| SigmoidVector {
+            gamma: r.gamma as f32,
+            alpha: r.alpha.map(|a| a as f32),
+            logit: r.logit as f32,
+            target: r.target as f32,
+            loss: r.loss,
+            grad: r.grad,
+            grad_scale: r.grad_scale(),
+        })
         .collect();
-    assert!(rows.len() > 3000);
+    assert!(vectors.len() > 3000);
     for kernel in [Kernel::Simd, Kernel::Libm] {
-        let mut checked = 0;
-        for r in &rows {
-            let alpha = r.alpha.map(|a| a as f32);
-            let fl = SigmoidFocal::new(r.gamma as f32, alpha)
-                .unwrap()
-                .with_kernel(kernel);
-            let (x, t) = ([r.logit as f32], [r.target as f32]);
-            let mut loss = [0.0f32];
-            let mut grad = [0.0f32];
-            fl.loss_per_element(&x, &t, &mut loss).unwrap();
-            fl.loss_and_grad(&x, &t, Reduction::Sum, &mut grad).unwrap();
-            let bound = 16.0;
-            let what = format!(
-                "{kernel:?} x={} t={} γ={} α={:?}",
-                r.logit, r.target, r.gamma, r.alpha
-            );
-            match ulp_error(loss[0], r.loss) {
-                Some(e) => assert!(
-                    e <= bound,
-                    "{what}: loss {} vs {} ({e:.1} ULP)",
-                    loss[0],
-                    r.loss
-                ),
-                None if r.loss.is_infinite() => assert_eq!(f64::from(loss[0]), r.loss, "{what}"),
-                None => assert!(
-                    f64::from(loss[0].abs()) < 1.2e-38,
-                    "{what}: loss {}",
-                    loss[0]
-                ),
+        let mut worst = Worst::default();
+        for v in &vectors {
+            if let Err(miss) = check_sigmoid(v, kernel, &mut worst) {
+                panic!("{kernel:?} on {v:?}: {miss:?}");
             }
-            let soft = r.target != 0.0 && r.target != 1.0;
-            if soft && r.logit.is_finite() {
-                let scale = soft_grad_scale(x[0], t[0], r.gamma as f32, alpha);
-                if scale >= 1.2e-38 {
-                    let e = (f64::from(grad[0]) - r.grad).abs() / ulp_at(scale);
-                    assert!(
-                        e <= bound,
-                        "{what}: grad {} vs {} ({e:.1} ULP)",
-                        grad[0],
-                        r.grad
-                    );
-                    checked += 1;
-                    continue;
-                }
-            }
-            match ulp_error(grad[0], r.grad) {
-                Some(e) => assert!(
-                    e <= bound,
-                    "{what}: grad {} vs {} ({e:.1} ULP)",
-                    grad[0],
-                    r.grad
-                ),
-                None => assert!(
-                    (f64::from(grad[0]) - r.grad).abs() < 1.2e-38,
-                    "{what}: grad {} vs {}",
-                    grad[0],
-                    r.grad
-                ),
-            }
-            checked += 1;
         }
-        assert_eq!(checked, rows.len());
+        assert!(worst.loss <= SIGMOID_BOUND && worst.grad <= SIGMOID_BOUND);
     }
 }
 
-/// The reference's analytic gradient against central differences of its own loss.
+/// The shared check fails a result one bound past the reference, so the firmware's checks
+/// can fail too.
+#[test]
+fn vector_check_rejects_results_outside_the_bound() {
+    let v = SigmoidVector {
+        gamma: 2.0,
+        alpha: Some(0.25),
+        logit: 1.0,
+        target: 1.0,
+        loss: 0.0,
+        grad: 0.0,
+        grad_scale: 0.0,
+    };
+    let (want_loss, want_grad) = sigmoid_focal(v.logit, v.target, v.gamma, v.alpha);
+    let good = SigmoidVector {
+        loss: want_loss,
+        grad: want_grad,
+        grad_scale: want_grad.abs(),
+        ..v
+    };
+    let mut worst = Worst::default();
+    assert_eq!(check_sigmoid(&good, Kernel::Simd, &mut worst), Ok(()));
+    let off = 40.0 * ulp_at(want_loss);
+    let bad = SigmoidVector {
+        loss: want_loss + off,
+        ..good
+    };
+    assert!(matches!(
+        check_sigmoid(&bad, Kernel::Libm, &mut worst),
+        Err(Miss::Value {
+            quantity: Quantity::Loss,
+            ..
+        })
+    ));
+    let bad = SigmoidVector {
+        grad: want_grad * (1.0 + 1e-5),
+        ..good
+    };
+    assert!(matches!(
+        check_sigmoid(&bad, Kernel::Simd, &mut worst),
+        Err(Miss::Value {
+            quantity: Quantity::Grad(0),
+            ..
+        })
+    ));
+    let inf = SigmoidVector {
+        loss: f64::INFINITY,
+        ..good
+    };
+    assert!(matches!(
+        check_sigmoid(&inf, Kernel::Simd, &mut worst),
+        Err(Miss::Value { ulps, .. }) if ulps == f64::INFINITY
+    ));
+}
+
 #[test]
 fn f64_reference_gradient_matches_finite_differences() {
     let gammas = [0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 5.0];

@@ -4,68 +4,15 @@
 
 mod common;
 
-use common::reference::{ulp_at, ulp_error};
+use common::reference::ulp_at;
 use common::softmax_reference;
-use focal_loss::{Kernel, Reduction, SoftmaxFocal};
+use common::vector_files::{self, SoftmaxCase};
+use common::vectors::{Miss, Quantity, SoftmaxVector, Worst, check_softmax, softmax_bound};
+use focal_loss::Kernel;
 
-/// One sample of `tests/data/softmax_reference.csv`.
-struct Case {
-    gamma: f32,
-    alpha: Option<Vec<f32>>,
-    target: Option<usize>,
-    logits: Vec<f32>,
-    soft: Vec<f32>,
-    loss: f64,
-    grad: Vec<f64>,
-}
-
-fn cases() -> Vec<Case> {
-    let text = include_str!("data/softmax_reference.csv");
-    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
-    assert_eq!(
-        lines.next(),
-        Some("case,num_classes,gamma,alpha,target,class,logit,soft_target,loss,grad")
-    );
-    let mut cases: Vec<Case> = Vec::new();
-    let mut current = None;
-    for line in lines {
-        let f: Vec<&str> = line.split(',').collect();
-        assert_eq!(f.len(), 10, "{line}");
-        let id: usize = f[0].parse().unwrap();
-        if current != Some(id) {
-            current = Some(id);
-            cases.push(Case {
-                gamma: f[2].parse::<f64>().unwrap() as f32,
-                alpha: (f[3] != "none").then(Vec::new),
-                target: (f[4] != "soft").then(|| f[4].parse().unwrap()),
-                logits: Vec::new(),
-                soft: Vec::new(),
-                loss: f[8].parse().unwrap(),
-                grad: Vec::new(),
-            });
-        }
-        let case = cases.last_mut().unwrap();
-        if let Some(a) = case.alpha.as_mut() {
-            a.push(f[3].parse::<f64>().unwrap() as f32);
-        }
-        case.logits.push(f[6].parse::<f64>().unwrap() as f32);
-        if !f[7].is_empty() {
-            case.soft.push(f[7].parse::<f64>().unwrap() as f32);
-        }
-        case.grad.push(f[9].parse().unwrap());
-        assert_eq!(f[5].parse::<usize>().unwrap() + 1, case.logits.len());
-    }
-    assert!(cases.len() >= 700, "only {} cases", cases.len());
-    cases
-}
-
-/// The accuracy bound of tests/softmax_accuracy.rs for this γ.
-fn bound(gamma: f32) -> f64 {
-    match gamma {
-        0.5 => 15.0,
-        2.5 => 35.0,
-        _ => 16.0,
-    }
+/// Every sample of `tests/data/softmax_reference.csv`.
+fn cases() -> Vec<SoftmaxCase> {
+    vector_files::softmax_cases()
 }
 
 #[test]
@@ -92,54 +39,71 @@ fn f64_reference_agrees_with_committed_vectors() {
     }
 }
 
+/// Both kernels on every sample, within the bound, by the rule the on-device firmware
+/// applies to the same samples.
 #[test]
 fn kernels_match_committed_vectors() {
     let cases = cases();
+    let mut scratch = vec![0.0f32; 1000];
     for kernel in [Kernel::Simd, Kernel::Libm] {
         for case in &cases {
-            let c = case.logits.len();
-            let mut fl = SoftmaxFocal::new(c, case.gamma)
-                .unwrap()
-                .with_kernel(kernel);
-            if let Some(a) = &case.alpha {
-                fl = fl.with_alpha(a).unwrap();
+            let v = SoftmaxVector {
+                gamma: case.gamma,
+                alpha: case.alpha.as_deref(),
+                target: case.target.map(|t| t as u32),
+                logits: &case.logits,
+                soft: &case.soft,
+                loss: case.loss,
+                grad: &case.grad,
+            };
+            let mut worst = Worst::default();
+            if let Err(miss) = check_softmax(&v, kernel, &mut scratch, &mut worst) {
+                panic!("{kernel:?} on {v:?}: {miss:?}");
             }
-            let mut grad = vec![0.0f32; c];
-            let loss = match case.target {
-                Some(t) => fl.loss_and_grad(&case.logits, &[t as u32], Reduction::Sum, &mut grad),
-                None => fl.loss_and_grad(&case.logits, &case.soft, Reduction::Sum, &mut grad),
-            }
-            .unwrap();
-            let b = bound(case.gamma);
-            let what = format!("{kernel:?} C={c} γ={} target {:?}", case.gamma, case.target);
-            match ulp_error(loss, case.loss) {
-                Some(e) => assert!(e <= b, "{what}: loss {loss} vs {} ({e:.1} ULP)", case.loss),
-                None => assert!(f64::from(loss.abs()) < 1.2e-38, "{what}: loss {loss}"),
-            }
-            let scale = case.grad.iter().map(|g| g.abs()).fold(0.0, f64::max);
-            for (j, (&got, &want)) in grad.iter().zip(&case.grad).enumerate() {
-                let e = if case.target.is_some() {
-                    ulp_error(got, want)
-                } else if scale >= 1.2e-38 {
-                    // Soft targets: the gradient is a difference; measure against the largest.
-                    Some((f64::from(got) - want).abs() / ulp_at(scale))
-                } else {
-                    None
-                };
-                match e {
-                    Some(e) => assert!(
-                        e <= b,
-                        "{what} class {j}: {} vs {want} ({e:.1} ULP)",
-                        grad[j]
-                    ),
-                    None => assert!(
-                        (f64::from(grad[j]) - want).abs() < 1.2e-38,
-                        "{what} class {j}"
-                    ),
-                }
-            }
+            let b = softmax_bound(case.gamma);
+            assert!(worst.loss <= b && worst.grad <= b);
         }
     }
+}
+
+/// The shared check fails a gradient one bound past the reference.
+#[test]
+fn vector_check_rejects_results_outside_the_bound() {
+    let case = &cases()[40];
+    let mut grad = case.grad.clone();
+    let mut scratch = vec![0.0f32; grad.len()];
+    let mut worst = Worst::default();
+    let v = SoftmaxVector {
+        gamma: case.gamma,
+        alpha: case.alpha.as_deref(),
+        target: case.target.map(|t| t as u32),
+        logits: &case.logits,
+        soft: &case.soft,
+        loss: case.loss,
+        grad: &case.grad,
+    };
+    assert_eq!(
+        check_softmax(&v, Kernel::Simd, &mut scratch, &mut worst),
+        Ok(())
+    );
+    let last = grad.len() - 1;
+    grad[last] += 40.0 * ulp_at(grad[last].abs());
+    let bad = SoftmaxVector { grad: &grad, ..v };
+    assert!(matches!(
+        check_softmax(&bad, Kernel::Libm, &mut scratch, &mut worst),
+        Err(Miss::Value { quantity: Quantity::Grad(j), .. }) if j == last
+    ));
+    let bad = SoftmaxVector {
+        loss: case.loss * (1.0 + 1e-5),
+        ..v
+    };
+    assert!(matches!(
+        check_softmax(&bad, Kernel::Simd, &mut scratch, &mut worst),
+        Err(Miss::Value {
+            quantity: Quantity::Loss,
+            ..
+        })
+    ));
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! They use only IEEE-754 basic operations (+, −, ×, ÷, comparisons, bit moves), never a
 //! fused multiply-add, so they return the same bits on every target: x86 SSE2 or AVX2, aarch64
 //! NEON, Cortex-M with or without an FPU. The scalar functions here run the lane code on
-//! one lane, so a firmware engineer can reproduce on the host exactly what the device computes.
+//! one lane (the lane type of Cortex-M targets), so a firmware engineer can reproduce on the
+//! host exactly what the device computes.
 //!
 //! Each function has an error budget in ULP beside it: the worst error over every `f32` of its
 //! domain (`ln`: every third), measured by `cargo run --release --example approx_exhaustive`
@@ -15,7 +16,7 @@ mod ln;
 pub(crate) use exp::{exp as exp_lanes, exp_sum as exp_sum_lanes};
 pub(crate) use ln::{ln as ln_lanes, log1p_unit as log1p_unit_lanes};
 
-use crate::simd::Wide;
+use crate::simd::{SimdF32, Single};
 
 /// ln 2 split in two: `LN2_HI` has 16 significant bits, so `k · LN2_HI` is exact for
 /// |k| <= 256, and `LN2_HI + LN2_LO` is ln 2 to about 2^-45.
@@ -37,7 +38,7 @@ pub const LN_1P_MAX_ULP: f32 = 1.24;
 /// assert_eq!(focal_loss::approx::exp(f32::NEG_INFINITY), 0.0);
 /// ```
 pub fn exp(x: f32) -> f32 {
-    exp_lanes(Wide::splat(x)).to_array()[0]
+    exp_lanes(Single::splat(x)).to_array()[0]
 }
 
 /// Natural logarithm with the SIMD kernel's approximation (within [`LN_MAX_ULP`]).
@@ -49,7 +50,7 @@ pub fn exp(x: f32) -> f32 {
 /// assert!(focal_loss::approx::ln(-1.0).is_nan());
 /// ```
 pub fn ln(x: f32) -> f32 {
-    ln_lanes(Wide::splat(x)).to_array()[0]
+    ln_lanes(Single::splat(x)).to_array()[0]
 }
 
 /// `ln(1 + e)` for `e` in [0, 1] as the SIMD kernel computes it (within [`LN_1P_MAX_ULP`]);
@@ -60,8 +61,8 @@ pub fn ln(x: f32) -> f32 {
 /// assert!((y - 9.999995e-7).abs() <= 1e-12);
 /// ```
 pub fn ln_1p(e: f32) -> f32 {
-    let e = Wide::splat(e);
-    let d = Wide::splat(1.0) + e;
-    let rd = Wide::splat(1.0) / d;
+    let e = Single::splat(e);
+    let d = Single::splat(1.0) + e;
+    let rd = Single::splat(1.0) / d;
     log1p_unit_lanes(e, d, rd).to_array()[0]
 }

@@ -6,3 +6,6 @@ pub mod digest;
 pub mod reference;
 pub mod softmax_accuracy;
 pub mod softmax_reference;
+pub mod ulp;
+pub mod vector_files;
+pub mod vectors;

@@ -100,17 +100,5 @@ pub fn soft_grad_scale64(x: f64, t: f64, g: f64, alpha: Option<f64>) -> f64 {
     at * (m * ((1.0 - t) * sx + t * snx) + dq_term)
 }
 
-/// Distance from `got` to `want` in units of the `f32` ULP at `want`.
-/// `None` where `want` is not a normal `f32` (zero, subnormal, or beyond `f32::MAX`).
-pub fn ulp_error(got: f32, want: f64) -> Option<f64> {
-    let w = want.abs();
-    if !(w >= f64::from(f32::MIN_POSITIVE) && w <= f64::from(f32::MAX)) {
-        return None;
-    }
-    Some((f64::from(got) - want).abs() / ulp_at(w))
-}
-
-/// The `f32` ULP at a normal magnitude `w`.
-pub fn ulp_at(w: f64) -> f64 {
-    2f64.powi(w.log2().floor() as i32 - 23)
-}
+#[allow(unused_imports)]
+pub use super::ulp::{ulp_at, ulp_error};

@@ -36,14 +36,6 @@ const CORTEX_M: [&str; 4] = [
     "thumbv8m.main-none-eabihf",
 ];
 
-/// How qemu-system-arm runs each Cortex-M target's firmware: machine, then CPU if needed.
-const BOARDS: [(&str, &str, Option<&str>); 4] = [
-    ("thumbv6m-none-eabi", "microbit", None),
-    ("thumbv7m-none-eabi", "mps2-an385", Some("cortex-m3")),
-    ("thumbv7em-none-eabihf", "mps2-an386", Some("cortex-m4")),
-    ("thumbv8m.main-none-eabihf", "mps2-an505", None),
-];
-
 /// Debian packages for the firmware stage, besides Debian's Rust.
 const FIRMWARE_PACKAGES: &[&str] = &["gcc-arm-none-eabi", "qemu-system-arm"];
 
@@ -98,17 +90,22 @@ pub fn cortex_m_build() -> CargoCmd {
     cross_cargo(&args, &CORTEX_M, "-Zbuild-std=core").args(["--target-dir", "target/cortex-m"])
 }
 
-/// `cargo build` of the on-device test firmware (`firmware/`) for every Cortex-M target.
+/// `cargo build` of the on-device programs (`firmware/`: the check, the cost measurements,
+/// the footprint programs) for every Cortex-M target.
 pub fn firmware_build() -> CargoCmd {
     let args = [
         "build",
         "--release",
         "--manifest-path",
         "firmware/Cargo.toml",
+        "--bins",
     ];
     cross_cargo(&args, &CORTEX_M, "-Zbuild-std=core")
         .args(["--target-dir", "target/firmware"])
-        .rustflags("-C link-arg=-Tlink.x -C linker=arm-none-eabi-ld -C linker-flavor=ld")
+        .rustflags(
+            "-C link-arg=-Tlink.x -C link-arg=-Tdefmt.x -C linker=arm-none-eabi-ld \
+             -C linker-flavor=ld",
+        )
 }
 
 /// `cargo <args> --target …` for `targets`: rustup's cargo when it has every one of them,
@@ -127,40 +124,6 @@ fn cross_cargo(args: &[&str], targets: &[&str], build_std: &str) -> CargoCmd {
     cmd.args(targets.iter().flat_map(|t| ["--target", *t]))
 }
 
-/// Runs the firmware of every Cortex-M target under qemu-system-arm with semihosting; each
-/// must exit 0 (its digest equals the committed one).
-pub fn run_firmware() -> Result<(), String> {
-    let root = crate::workspace_root();
-    for (target, machine, cpu) in BOARDS {
-        let elf = root.join(format!(
-            "target/firmware/{target}/release/focal-loss-firmware"
-        ));
-        let mut args = vec!["300", "qemu-system-arm", "-machine", machine];
-        if let Some(cpu) = cpu {
-            args.extend(["-cpu", cpu]);
-        }
-        let elf = elf.display().to_string();
-        args.extend([
-            "-nographic",
-            "-semihosting-config",
-            "enable=on,target=native",
-        ]);
-        args.extend(["-kernel", elf.as_str()]);
-        println!("--- {target} on {machine}: timeout {}", args[1..].join(" "));
-        let status = Command::new("timeout")
-            .args(&args)
-            .stdin(Stdio::null())
-            .status()
-            .map_err(|e| format!("could not start qemu-system-arm: {e}"))?;
-        if !status.success() {
-            return Err(format!(
-                "the firmware failed on {target} ({machine}): {status}"
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Makes sure the firmware stage can run (see [`ensure_aarch64`]).
 pub fn ensure_firmware() -> Result<(), String> {
     ensure_cortex_m()?;
@@ -169,11 +132,16 @@ pub fn ensure_firmware() -> Result<(), String> {
 
 /// The linker and emulator the firmware stage needs and does not find.
 fn missing_for_firmware() -> Vec<String> {
-    ["arm-none-eabi-ld", "qemu-system-arm"]
-        .into_iter()
-        .filter(|t| !on_path(t))
-        .map(str::to_owned)
-        .collect()
+    [
+        "arm-none-eabi-ld",
+        "arm-none-eabi-size",
+        "arm-none-eabi-nm",
+        "qemu-system-arm",
+    ]
+    .into_iter()
+    .filter(|t| !on_path(t))
+    .map(str::to_owned)
+    .collect()
 }
 
 /// Makes sure the Cortex-M build can run (see [`ensure_aarch64`]).
@@ -289,8 +257,15 @@ fn rustup_has_target(target: &str) -> bool {
 
 /// Whether `tool` is an executable on `PATH`.
 fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+    which(tool).is_some()
+}
+
+/// Where `tool` is on `PATH`.
+pub fn which(tool: &str) -> Option<std::path::PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join(tool))
+        .find(|p| p.is_file())
 }
 
 /// Whether this process runs as root.

@@ -7,6 +7,7 @@
 mod bench_report;
 mod cargo;
 mod cross;
+mod embedded;
 mod host;
 mod json;
 mod test;
@@ -25,11 +26,14 @@ COMMANDS:
     test            Run every check CI runs, in order, stopping at the first failure:
                     rustfmt, clippy (default and defmt features), cargo test, no-default and
                     defmt builds, rustdoc with -D warnings, bench build, the determinism
-                    test on SSE2 and AVX2 builds (x86_64 hosts) and with 8 lanes, then
-                    (skipped by `--host`) no_std builds for Cortex-M0/M3/M4F/M33 and the
-                    whole test suite for aarch64 under qemu-user.
+                    test on SSE2 and AVX2 builds (x86_64 hosts) and with 8 and 1 lanes,
+                    then (skipped by `--host`) no_std builds for Cortex-M0/M3/M4F/M33, the
+                    on-device check firmware on each under qemu-system-arm, and the whole
+                    test suite for aarch64 under qemu-user.
     bench-report    Run the criterion benches (baseline, AVX2 and target-cpu=native builds)
                     and print Markdown tables of ns/element.
+    embedded-report Build the firmware for every Cortex-M target and measure, under qemu,
+                    instructions per element, flash per kernel and form, peak stack, heap.
     help            Print this help (also `-h`, `--help`).
 
 Run `cargo xtask <COMMAND> --help` for the command's options.
@@ -71,6 +75,7 @@ fn dispatch(args: &[String]) -> Result<()> {
     match command.as_str() {
         "test" => test::run(rest),
         "bench-report" => bench_report::run(rest),
+        "embedded-report" => embedded::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

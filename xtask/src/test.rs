@@ -13,13 +13,15 @@ USAGE:
     cargo xtask test [--host] [--list]
 
 OPTIONS:
-    --host      The quick loop: only the stages that run on the host (for now that is every
-                stage; cross-target stages added later are skipped by it).
+    --host      The quick loop: only the stages that run on the host (leaves out the
+                Cortex-M builds, the firmware under qemu-system-arm, aarch64 under qemu-user).
     --list      Print the stages and exit without running them.
     -h, --help  Print this help.
 
 On x86_64 the determinism test also runs on an SSE2-only build and an AVX2+FMA build. On a
 CPU without AVX2/FMA the AVX2 run is skipped with a notice, unless CI=true, where it fails.
+Missing cross tools are installed (apt-get as root on Debian / Ubuntu, `cargo install
+defmt-print`); where that cannot be done the stage fails and says what to install.
 ";
 
 /// Options of `cargo xtask test`.
@@ -112,7 +114,7 @@ fn parse_args(args: &[String]) -> Result<Options> {
 fn plan(options: &Options) -> Vec<Stage> {
     let mut stages = host_stages();
     stages.extend(determinism_stages());
-    stages.push(lanes8_stage());
+    stages.extend(lane_width_stages());
     if !options.host_only {
         // Cross-target stages; `--host` leaves them out.
         let mut cortex_m = Stage::new(
@@ -123,11 +125,12 @@ fn plan(options: &Options) -> Vec<Stage> {
         cortex_m.hint = Some(crate::cross::CORTEX_M_HINT);
         stages.push(cortex_m);
         let mut firmware = Stage::new(
-            "Cortex-M firmware under qemu-system-arm: same bits as the host",
+            "Cortex-M firmware under qemu-system-arm: reference vectors, same bits as the host, \
+             footprint bars",
             crate::cross::firmware_build(),
         );
-        firmware.prepare = Some(crate::cross::ensure_firmware);
-        firmware.then = Some(crate::cross::run_firmware);
+        firmware.prepare = Some(prepare_firmware);
+        firmware.then = Some(crate::embedded::run_checks_and_bars);
         firmware.hint = Some(crate::cross::FIRMWARE_HINT);
         stages.push(firmware);
         let aarch64 = crate::cross::aarch64_test();
@@ -139,11 +142,22 @@ fn plan(options: &Options) -> Vec<Stage> {
     stages
 }
 
+/// What the firmware stage needs: the cross toolchain, qemu, and the defmt decoder.
+fn prepare_firmware() -> std::result::Result<(), String> {
+    crate::cross::ensure_firmware()?;
+    crate::embedded::defmt_print().map(drop)
+}
+
 /// The checks on the host's default target: format, lints, tests, builds, docs, benches.
 fn host_stages() -> Vec<Stage> {
     vec![
         Stage::new("rustfmt", CargoCmd::new(&["fmt", "--all", "--check"]))
             .hint("run `cargo fmt --all` to fix the formatting"),
+        Stage::new(
+            "rustfmt, firmware",
+            CargoCmd::new(&["fmt", "--manifest-path", "firmware/Cargo.toml", "--check"]),
+        )
+        .hint("run `cargo fmt --manifest-path firmware/Cargo.toml` to fix the formatting"),
         Stage::new(
             "clippy",
             CargoCmd::new(&[
@@ -219,13 +233,19 @@ fn determinism_stages() -> Vec<Stage> {
         .collect()
 }
 
-/// The determinism test with the eight-lane vectors that microcontrollers use: the committed
-/// digest must not depend on the vector width.
-fn lanes8_stage() -> Stage {
-    let cmd = CargoCmd::new(&["test", "-p", "focal-loss", "--test", "determinism"])
-        .args(["--target-dir", "target/lanes8"])
-        .rustflags("--cfg focal_loss_lanes8");
-    Stage::new("determinism, 8-lane build", cmd)
+/// The determinism test with eight lanes and with the one lane microcontrollers use: the
+/// committed digest must not depend on the vector width.
+fn lane_width_stages() -> [Stage; 2] {
+    [
+        ("determinism, 8-lane build", "lanes8"),
+        ("determinism, 1-lane build", "lanes1"),
+    ]
+    .map(|(name, cfg)| {
+        let cmd = CargoCmd::new(&["test", "-p", "focal-loss", "--test", "determinism"])
+            .args(["--target-dir", &format!("target/{cfg}")])
+            .rustflags(&format!("--cfg focal_loss_{cfg}"));
+        Stage::new(name, cmd).hint("the bits must not depend on the lane width")
+    })
 }
 
 /// Whether the host CPU can run AVX2+FMA code (always false off x86_64).
@@ -362,27 +382,29 @@ mod tests {
         let stages = plan(&Options::default());
         let lines: Vec<String> = stages.iter().map(|s| s.cmd.display()).collect();
         assert_eq!(lines[0], "cargo fmt --all --check");
+        assert!(lines[1].ends_with("--manifest-path firmware/Cargo.toml --check"));
         assert_eq!(
-            lines[2],
+            lines[3],
             "cargo clippy -p focal-loss --all-targets --features defmt -- -D warnings"
         );
         assert_eq!(
-            lines[6],
+            lines[7],
             "RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss --no-deps"
         );
-        assert_eq!(lines[7], "cargo bench --no-run");
-        assert_eq!(stages.len(), 14);
-        assert!(lines[11].contains("--target thumbv6m-none-eabi"));
-        assert!(lines[12].contains("--manifest-path firmware/Cargo.toml"));
-        assert!(lines[13].contains("--target aarch64-unknown-linux-gnu"));
+        assert_eq!(lines[8], "cargo bench --no-run");
+        assert_eq!(stages.len(), 16);
+        assert!(lines[13].contains("--target thumbv6m-none-eabi"));
+        assert!(lines[14].contains("--manifest-path firmware/Cargo.toml"));
+        assert!(lines[15].contains("--target aarch64-unknown-linux-gnu"));
         let host_only = Options {
             host_only: true,
             ..Options::default()
         };
-        assert_eq!(plan(&host_only).len(), 11);
-        assert!(lines[8].starts_with("RUSTFLAGS="));
-        assert!(lines[8].ends_with("--test determinism --target-dir target/sse2"));
-        assert!(lines[10].contains("--cfg focal_loss_lanes8"));
+        assert_eq!(plan(&host_only).len(), 13);
+        assert!(lines[9].starts_with("RUSTFLAGS="));
+        assert!(lines[9].ends_with("--test determinism --target-dir target/sse2"));
+        assert!(lines[11].contains("--cfg focal_loss_lanes8"));
+        assert!(lines[12].contains("--cfg focal_loss_lanes1"));
     }
 
     #[test]

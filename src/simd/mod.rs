@@ -4,26 +4,40 @@
 //! The width is chosen per target for speed and code size only; it never changes a result,
 //! since every operation is lane-wise and the summation order is fixed by [`crate::sum`].
 //! 64-bit hosts take sixteen lanes (one AVX-512 register, or two AVX2 / four SSE2 / four NEON
-//! registers whose independent chains overlap); microcontrollers take eight, to keep flash
-//! small where `wide` lowers lanes to scalar code.
+//! registers whose independent chains overlap). Every other target, Cortex-M first, takes
+//! one lane ([`Single`]): without vector registers, `wide` lowers lanes to copies of scalar
+//! code, which costs flash, stack and instructions and buys nothing.
+//!
+//! `--cfg focal_loss_lanes8` (eight lanes) and `--cfg focal_loss_lanes1` (one) select the
+//! other widths on any target, so the host can check that the width changes no bit.
+
+mod single;
 
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Shl, Shr, Sub};
+#[allow(unused_imports)]
 use wide::{f32x8, f32x16, i32x8, i32x16};
+
+pub(crate) use single::Single;
 
 /// The lane type of [`Kernel::Simd`](crate::Kernel::Simd) on this target.
 #[cfg(all(
     any(target_arch = "x86_64", target_arch = "aarch64"),
-    not(focal_loss_lanes8)
+    not(focal_loss_lanes8),
+    not(focal_loss_lanes1)
 ))]
 pub(crate) type Wide = f32x16;
-/// The lane type of [`Kernel::Simd`](crate::Kernel::Simd) on this target. (`--cfg
-/// focal_loss_lanes8` selects it on any target, so that the host can check that the width
-/// changes no bit.)
-#[cfg(any(
-    not(any(target_arch = "x86_64", target_arch = "aarch64")),
-    focal_loss_lanes8
-))]
+/// The lane type of [`Kernel::Simd`](crate::Kernel::Simd) on this target.
+#[cfg(all(focal_loss_lanes8, not(focal_loss_lanes1)))]
 pub(crate) type Wide = f32x8;
+/// The lane type of [`Kernel::Simd`](crate::Kernel::Simd) on this target.
+#[cfg(any(
+    focal_loss_lanes1,
+    all(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        not(focal_loss_lanes8)
+    )
+))]
+pub(crate) type Wide = Single;
 
 /// Lanes of [`Wide`].
 pub(crate) const WIDTH: usize = core::mem::size_of::<Wide>() / 4;

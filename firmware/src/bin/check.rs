@@ -1,0 +1,137 @@
+//! On-device check of the focal-loss kernels, run under qemu-system-arm by `cargo xtask test`:
+//!
+//! 1. every committed reference vector (`tests/data/*.csv`, the ones the host tests check)
+//!    through `Kernel::Simd` and `Kernel::Libm`, sigmoid and softmax, within the same bounds;
+//! 2. the digest of the fixed `Kernel::Simd` workload (`tests/common/digest.rs`) against the
+//!    one the host committed in `tests/data/simd_digest.txt`: the same bits.
+//!
+//! Reports through `defmt` over semihosting (decoded by `defmt-print -e ELF`); every failed
+//! check prints what was expected and what came out. Exits 0 when everything passed.
+
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use focal_loss::Kernel;
+use focal_loss_firmware::vectors::{self, Miss, Quantity, Worst};
+use focal_loss_firmware::{board, digest, tables};
+
+use defmt_semihosting as _;
+
+/// The digest the host computed, committed with the crate.
+const COMMITTED: &str = include_str!("../../../tests/data/simd_digest.txt");
+
+/// Failures printed in full per kernel and form; the rest are counted.
+const PRINTED_FAILURES: usize = 10;
+
+/// Prints one failed vector.
+fn report(form: &str, kernel: Kernel, index: usize, miss: Miss) {
+    match miss {
+        Miss::Rejected(e) => {
+            defmt::println!("FAIL {} {} vector {}: rejected: {}", form, kernel, index, e)
+        }
+        Miss::Value {
+            quantity,
+            got,
+            want,
+            ulps,
+            bound,
+        } => {
+            let (what, class) = match quantity {
+                Quantity::Loss => ("loss", 0),
+                Quantity::Grad(j) => ("grad", j),
+            };
+            defmt::println!(
+                "FAIL {} {} vector {}: {} [{}] expected {=f64}, got {=f32} ({=f64} ULP > {=f64})",
+                form,
+                kernel,
+                index,
+                what,
+                class,
+                want,
+                got,
+                ulps,
+                bound
+            );
+        }
+    }
+}
+
+/// Checks every vector of one form with one kernel; prints a summary line, true if all passed.
+fn check_form(
+    form: &str,
+    kernel: Kernel,
+    count: usize,
+    in_file: usize,
+    mut check: impl FnMut(usize, &mut Worst) -> Result<(), Miss>,
+) -> bool {
+    let mut worst = Worst::default();
+    let mut failures = 0;
+    for i in 0..count {
+        if let Err(miss) = check(i, &mut worst) {
+            if failures < PRINTED_FAILURES {
+                report(form, kernel, i, miss);
+            }
+            failures += 1;
+        }
+    }
+    defmt::println!(
+        "{} {}: {} of {} vectors, worst loss {=f64} ULP, worst grad {=f64} ULP: {}",
+        form,
+        kernel,
+        count,
+        in_file,
+        worst.loss,
+        worst.grad,
+        if failures == 0 { "ok" } else { "FAILED" }
+    );
+    if failures > 0 {
+        defmt::println!("{} {}: {} vectors failed", form, kernel, failures);
+    }
+    failures == 0
+}
+
+#[entry]
+fn main() -> ! {
+    let mut ok = true;
+    let mut scratch = [0.0f32; 128];
+    for kernel in [Kernel::Simd, Kernel::Libm] {
+        let sigmoid = tables::SIGMOID;
+        ok &= check_form(
+            "sigmoid",
+            kernel,
+            sigmoid.len(),
+            tables::SIGMOID_IN_FILE,
+            |i, worst| vectors::check_sigmoid(&sigmoid[i], kernel, worst),
+        );
+        let softmax = tables::SOFTMAX;
+        ok &= check_form(
+            "softmax",
+            kernel,
+            softmax.len(),
+            tables::SOFTMAX_IN_FILE,
+            |i, worst| vectors::check_softmax(&softmax[i], kernel, &mut scratch, worst),
+        );
+    }
+    let want = u64::from_str_radix(COMMITTED.trim(), 16).unwrap_or(0);
+    let got = digest::digest();
+    let same = got == want;
+    defmt::println!(
+        "Simd digest {=u64:016x}, host committed {=u64:016x}: {}",
+        got,
+        want,
+        if same { "same bits" } else { "MISMATCH" }
+    );
+    ok &= same;
+    defmt::println!(
+        "focal-loss firmware check: {}",
+        if ok { "PASSED" } else { "FAILED" }
+    );
+    board::exit(ok)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    defmt::println!("panic: {}", defmt::Display2Format(info));
+    board::exit(false)
+}

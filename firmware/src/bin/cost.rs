@@ -1,0 +1,184 @@
+//! What the kernels cost on the device, for `cargo xtask embedded-report`: instructions per
+//! element of `loss_and_grad` (counted by SysTick under qemu's `-icount shift=0`, see
+//! `board::Counter`) and the peak stack of every entry point (by stack painting, see
+//! `stack`). Prints one `defmt` line per measurement, which the xtask parses:
+//!
+//! - `calibration <instructions per tick × 1024>`
+//! - `instructions <form> <case> <kernel> <elements> <instructions>`
+//! - `stack <form> <entry point> <kernel> <bytes>`
+
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use cortex_m_rt::entry;
+use focal_loss::{FocalError, Kernel, Reduction, SigmoidFocal, SoftmaxFocal};
+use focal_loss_firmware::board::{self, Counter};
+use focal_loss_firmware::stack;
+
+use defmt_semihosting as _;
+
+/// Elements of the sigmoid workload.
+const N: usize = 320;
+/// Classes and rows of the softmax workload.
+const CLASSES: usize = 10;
+const ROWS: usize = 32;
+
+/// Logits in [−8, 8] and targets (one positive in ten) from a xorshift.
+fn workload(x: &mut [f32], t: &mut [f32], classes: &mut [u8]) {
+    let mut s = 0x2545_f491u32;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        s
+    };
+    for v in x.iter_mut() {
+        *v = (next() % 16_001) as f32 / 1000.0 - 8.0;
+    }
+    for v in t.iter_mut() {
+        *v = if next() % 10 == 0 { 1.0 } else { 0.0 };
+    }
+    for c in classes.iter_mut() {
+        *c = (next() % CLASSES as u32) as u8;
+    }
+}
+
+/// Prints the peak stack of one entry point; false if it returned an error.
+fn stack_of(
+    form: &str,
+    entry: &str,
+    kernel: Kernel,
+    f: impl FnOnce() -> Result<(), FocalError>,
+) -> bool {
+    let (result, bytes) = stack::peak(f);
+    defmt::println!("stack {} {} {} {=usize}", form, entry, kernel, bytes);
+    result.is_ok()
+}
+
+#[entry]
+fn main() -> ! {
+    let Some(peripherals) = cortex_m::Peripherals::take() else {
+        board::exit(false)
+    };
+    let mut counter = Counter::new(peripherals.SYST);
+    defmt::println!("calibration {=u64}", counter.instructions_per_tick_x1024());
+
+    let mut x = [0.0f32; N];
+    let mut t = [0.0f32; N];
+    let mut classes = [0u8; ROWS];
+    workload(&mut x, &mut t, &mut classes);
+    let w = [1.0f32; N];
+    let mut g = [0.0f32; N];
+    let mut out = [0.0f32; N];
+    let logits = &x[..ROWS * CLASSES];
+    // Soft targets: 0.9 on the row's class, 0.1 on the next.
+    let mut soft = [0.0f32; ROWS * CLASSES];
+    for (row, &c) in soft.chunks_exact_mut(CLASSES).zip(&classes) {
+        row[usize::from(c)] = 0.9;
+        row[(usize::from(c) + 1) % CLASSES] = 0.1;
+    }
+    let mut ok = true;
+
+    for kernel in [Kernel::Simd, Kernel::Libm] {
+        for (case, gamma) in [("gamma2", 2.0f32), ("gamma0.5", 0.5)] {
+            let Ok(fl) = SigmoidFocal::new(gamma, Some(0.25)) else {
+                board::exit(false)
+            };
+            let fl = fl.with_kernel(kernel);
+            let mut result = Ok(0.0);
+            let n = counter.instructions(|| {
+                result = fl.loss_and_grad(black_box(&x), black_box(&t), Reduction::Mean, &mut g);
+            });
+            ok &= result.is_ok();
+            defmt::println!(
+                "instructions sigmoid {} {} {=usize} {=u64}",
+                case,
+                kernel,
+                N,
+                n
+            );
+        }
+        let Ok(fl) = SoftmaxFocal::new(CLASSES, 2.0) else {
+            board::exit(false)
+        };
+        let fl = fl.with_kernel(kernel);
+        let mut result = Ok(0.0);
+        let grad = &mut g[..ROWS * CLASSES];
+        let n = counter.instructions(|| {
+            result = fl.loss_and_grad(
+                black_box(logits),
+                black_box(&classes),
+                Reduction::Mean,
+                grad,
+            );
+        });
+        ok &= result.is_ok();
+        defmt::println!(
+            "instructions softmax C10 {} {=usize} {=u64}",
+            kernel,
+            ROWS,
+            n
+        );
+    }
+
+    for kernel in [Kernel::Simd, Kernel::Libm] {
+        let Ok(fl) = SigmoidFocal::new(2.0, Some(0.25)) else {
+            board::exit(false)
+        };
+        let fl = fl.with_kernel(kernel);
+        let f = "sigmoid";
+        ok &= stack_of(f, "loss", kernel, || {
+            fl.loss(&x, &t, Reduction::Mean).map(drop)
+        });
+        ok &= stack_of(f, "loss_weighted", kernel, || {
+            fl.loss_weighted(&x, &t, &w, Reduction::Mean).map(drop)
+        });
+        ok &= stack_of(f, "loss_per_element", kernel, || {
+            fl.loss_per_element(&x, &t, &mut out)
+        });
+        ok &= stack_of(f, "loss_per_element_weighted", kernel, || {
+            fl.loss_per_element_weighted(&x, &t, &w, &mut out)
+        });
+        ok &= stack_of(f, "loss_and_grad", kernel, || {
+            fl.loss_and_grad(&x, &t, Reduction::Mean, &mut g).map(drop)
+        });
+        ok &= stack_of(f, "loss_and_grad_weighted", kernel, || {
+            fl.loss_and_grad_weighted(&x, &t, &w, Reduction::Mean, &mut g)
+                .map(drop)
+        });
+
+        let alpha = [0.5f32; CLASSES];
+        let Ok(fl) = SoftmaxFocal::new(CLASSES, 2.0) else {
+            board::exit(false)
+        };
+        let Ok(fl) = fl.with_kernel(kernel).with_alpha(&alpha) else {
+            board::exit(false)
+        };
+        let f = "softmax";
+        let rows = &mut out[..ROWS];
+        let grad = &mut g[..ROWS * CLASSES];
+        ok &= stack_of(f, "loss", kernel, || {
+            fl.loss(logits, &classes, Reduction::Mean).map(drop)
+        });
+        ok &= stack_of(f, "loss_per_element", kernel, || {
+            fl.loss_per_element(logits, &classes, rows)
+        });
+        ok &= stack_of(f, "loss_and_grad", kernel, || {
+            fl.loss_and_grad(logits, &classes, Reduction::Mean, grad)
+                .map(drop)
+        });
+        ok &= stack_of(f, "loss_and_grad_soft", kernel, || {
+            fl.loss_and_grad(logits, &soft, Reduction::Sum, grad)
+                .map(drop)
+        });
+    }
+    defmt::println!("cost: {}", if ok { "done" } else { "FAILED" });
+    board::exit(ok)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    defmt::println!("panic: {}", defmt::Display2Format(info));
+    board::exit(false)
+}

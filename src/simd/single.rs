@@ -1,0 +1,204 @@
+//! One `f32` lane behind the [`SimdF32`] interface: the lane type of `Kernel::Simd` on targets
+//! without vector registers (Cortex-M), where `wide` would lower eight lanes to eight copies
+//! of scalar code and spill them to the stack.
+//!
+//! Every operation is the same IEEE-754 operation a vector lane performs, and masks are the
+//! same all-ones / all-zeros bit patterns, so one lane computes the same bits as sixteen.
+
+use core::ops::{Add, BitAnd, BitOr, BitOrAssign, Div, Mul, Neg, Not, Shl, Shr, Sub};
+
+use super::{SimdF32, SimdI32};
+
+/// One `f32` lane.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(transparent)]
+pub(crate) struct Single(pub(crate) f32);
+
+/// One `i32` lane, the integer view of [`Single`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(transparent)]
+pub(crate) struct SingleInt(pub(crate) i32);
+
+impl Single {
+    /// The lane as an array, like `wide`'s `to_array`.
+    #[inline(always)]
+    pub(crate) fn to_array(self) -> [f32; 1] {
+        [self.0]
+    }
+
+    /// The mask of a comparison: all bits set where `holds`.
+    #[inline(always)]
+    fn mask(holds: bool) -> Self {
+        Single(f32::from_bits(if holds { u32::MAX } else { 0 }))
+    }
+
+    /// Bitwise combination of two lanes.
+    #[inline(always)]
+    fn bits(self, rhs: Self, op: impl Fn(u32, u32) -> u32) -> Self {
+        Single(f32::from_bits(op(self.0.to_bits(), rhs.0.to_bits())))
+    }
+}
+
+macro_rules! arithmetic {
+    ($lane:ident, $($trait:ident $method:ident $op:tt),*) => {$(
+        impl $trait for $lane {
+            type Output = Self;
+            #[inline(always)]
+            fn $method(self, rhs: Self) -> Self {
+                $lane(self.0 $op rhs.0)
+            }
+        }
+    )*};
+}
+
+arithmetic!(Single, Add add +, Sub sub -, Mul mul *, Div div /);
+
+impl Neg for Single {
+    type Output = Self;
+    #[inline(always)]
+    fn neg(self) -> Self {
+        Single(-self.0)
+    }
+}
+
+impl BitAnd for Single {
+    type Output = Self;
+    #[inline(always)]
+    fn bitand(self, rhs: Self) -> Self {
+        self.bits(rhs, |a, b| a & b)
+    }
+}
+
+impl BitOr for Single {
+    type Output = Self;
+    #[inline(always)]
+    fn bitor(self, rhs: Self) -> Self {
+        self.bits(rhs, |a, b| a | b)
+    }
+}
+
+impl BitOrAssign for Single {
+    #[inline(always)]
+    fn bitor_assign(&mut self, rhs: Self) {
+        *self = *self | rhs;
+    }
+}
+
+impl Not for Single {
+    type Output = Self;
+    #[inline(always)]
+    fn not(self) -> Self {
+        Single(f32::from_bits(!self.0.to_bits()))
+    }
+}
+
+impl Add for SingleInt {
+    type Output = Self;
+    #[inline(always)]
+    fn add(self, rhs: Self) -> Self {
+        SingleInt(self.0.wrapping_add(rhs.0))
+    }
+}
+
+impl Sub for SingleInt {
+    type Output = Self;
+    #[inline(always)]
+    fn sub(self, rhs: Self) -> Self {
+        SingleInt(self.0.wrapping_sub(rhs.0))
+    }
+}
+
+impl BitAnd for SingleInt {
+    type Output = Self;
+    #[inline(always)]
+    fn bitand(self, rhs: Self) -> Self {
+        SingleInt(self.0 & rhs.0)
+    }
+}
+
+impl Shl<u32> for SingleInt {
+    type Output = Self;
+    #[inline(always)]
+    fn shl(self, n: u32) -> Self {
+        SingleInt(self.0.wrapping_shl(n))
+    }
+}
+
+impl Shr<u32> for SingleInt {
+    type Output = Self;
+    /// Arithmetic shift, as `wide`'s.
+    #[inline(always)]
+    fn shr(self, n: u32) -> Self {
+        SingleInt(self.0.wrapping_shr(n))
+    }
+}
+
+impl SimdI32 for SingleInt {
+    #[inline(always)]
+    fn splat(v: i32) -> Self {
+        SingleInt(v)
+    }
+}
+
+impl SimdF32 for Single {
+    type Int = SingleInt;
+    type Array = [f32; 1];
+    const ZERO: Self = Single(0.0);
+    #[inline(always)]
+    fn splat(v: f32) -> Self {
+        Single(v)
+    }
+    #[inline(always)]
+    fn from_array(a: [f32; 1]) -> Self {
+        Single(a[0])
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        Single(f32::from_bits(self.0.to_bits() & 0x7fff_ffff))
+    }
+    #[inline(always)]
+    fn lt(self, rhs: Self) -> Self {
+        Self::mask(self.0 < rhs.0)
+    }
+    #[inline(always)]
+    fn le(self, rhs: Self) -> Self {
+        Self::mask(self.0 <= rhs.0)
+    }
+    #[inline(always)]
+    fn gt(self, rhs: Self) -> Self {
+        Self::mask(self.0 > rhs.0)
+    }
+    #[inline(always)]
+    fn ge(self, rhs: Self) -> Self {
+        Self::mask(self.0 >= rhs.0)
+    }
+    #[inline(always)]
+    fn eq(self, rhs: Self) -> Self {
+        Self::mask(self.0 == rhs.0)
+    }
+    /// By the mask's sign bit, as `wide`'s blend instructions do.
+    #[inline(always)]
+    fn select(self, if_true: Self, if_false: Self) -> Self {
+        if self.any() { if_true } else { if_false }
+    }
+    #[inline(always)]
+    fn any(self) -> bool {
+        self.0.to_bits() >> 31 != 0
+    }
+    #[inline(always)]
+    fn all(self) -> bool {
+        self.any()
+    }
+    #[inline(always)]
+    fn to_int_bits(self) -> SingleInt {
+        SingleInt(self.0.to_bits().cast_signed())
+    }
+    #[inline(always)]
+    fn from_int_bits(bits: SingleInt) -> Self {
+        Single(f32::from_bits(bits.0.cast_unsigned()))
+    }
+    #[inline(always)]
+    fn from_int(v: SingleInt) -> Self {
+        Single(v.0 as f32)
+    }
+}
