@@ -104,6 +104,12 @@ impl Format for FocalError {
                 "MeanOver normaliser must be finite and > 0, got {=f32}",
                 value
             ),
+            FocalError::InvalidLearningRate { value } => {
+                write!(f, "learning rate must be finite and > 0, got {=f32}", value)
+            }
+            FocalError::InvalidMomentum { value } => {
+                write!(f, "momentum must be in [0, 1), got {=f32}", value)
+            }
             FocalError::NonFiniteLogit { index } => write!(f, "logit[{=usize}] is NaN", index),
             FocalError::InvalidNumClasses { num_classes } => {
                 write!(

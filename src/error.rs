@@ -27,6 +27,10 @@ pub enum Operand {
     Grad,
     /// The per-class α slice of [`SoftmaxFocal::with_alpha`](crate::SoftmaxFocal::with_alpha).
     Alpha,
+    /// The feature matrix of a training epoch (`train` feature): `FEATURES` values per label.
+    Features,
+    /// The shuffle buffer of a training epoch (`train` feature): one index per label.
+    Order,
 }
 
 impl Operand {
@@ -42,6 +46,8 @@ impl Operand {
             Operand::Output => "out",
             Operand::Grad => "grad",
             Operand::Alpha => "alpha",
+            Operand::Features => "features",
+            Operand::Order => "order",
         }
     }
 }
@@ -100,6 +106,16 @@ pub enum FocalError {
     /// The normaliser of [`Reduction::MeanOver`](crate::Reduction::MeanOver) is not a
     /// finite number greater than zero.
     InvalidNormalizer {
+        /// The rejected value.
+        value: f32,
+    },
+    /// The learning rate of `train::Sgd` (`train` feature) is not finite and greater than 0.
+    InvalidLearningRate {
+        /// The rejected value.
+        value: f32,
+    },
+    /// The momentum of `train::Sgd` (`train` feature) is outside [0, 1) or NaN.
+    InvalidMomentum {
         /// The rejected value.
         value: f32,
     },
@@ -177,6 +193,12 @@ impl fmt::Display for FocalError {
             }
             FocalError::InvalidNormalizer { value } => {
                 write!(f, "MeanOver normaliser must be finite and > 0, got {value}")
+            }
+            FocalError::InvalidLearningRate { value } => {
+                write!(f, "learning rate must be finite and > 0, got {value}")
+            }
+            FocalError::InvalidMomentum { value } => {
+                write!(f, "momentum must be in [0, 1), got {value}")
             }
             FocalError::NonFiniteLogit { index } => write!(f, "logit[{index}] is NaN"),
             FocalError::InvalidNumClasses { num_classes } => {

@@ -18,8 +18,10 @@
 //! The multi-class form, [`SoftmaxFocal`], adds per-class α, an ignore index, soft targets and
 //! a channels-first layout.
 //!
-//! Two kernels evaluate the same formulas: [`Kernel::Simd`] (eight lanes, the crate's own
-//! [`approx`] functions, bit-identical on every target) and [`Kernel::Libm`] (scalar, libm).
+//! Two kernels evaluate the same formulas: [`Kernel::Simd`] (sixteen lanes on 64-bit hosts,
+//! one on Cortex-M, the crate's own [`approx`] functions, bit-identical on every target) and
+//! [`Kernel::Libm`] (scalar, libm). With the `train` feature, the `train` module adds a small
+//! allocation-free training loop (models, SGD with momentum, mini-batches).
 //! Every bad input returns a [`FocalError`]; nothing panics on user input.
 
 #![no_std]
@@ -37,6 +39,8 @@ mod simd;
 mod softmax;
 mod sum;
 mod target;
+#[cfg(feature = "train")]
+pub mod train;
 
 #[cfg(feature = "defmt")]
 mod defmt_impls;

@@ -76,8 +76,8 @@ pub fn aarch64_test() -> CargoCmd {
         )
 }
 
-/// `cargo build` of the library (defmt feature on) for every Cortex-M target: `no_std`,
-/// no allocator, nothing from `std` may slip in.
+/// `cargo build` of the library (`defmt` and `train` features on) for every Cortex-M target:
+/// `no_std`, no allocator, nothing from `std` may slip in.
 pub fn cortex_m_build() -> CargoCmd {
     let args = [
         "build",
@@ -85,7 +85,7 @@ pub fn cortex_m_build() -> CargoCmd {
         "focal-loss",
         "--release",
         "--features",
-        "defmt",
+        "defmt,train",
     ];
     cross_cargo(&args, &CORTEX_M, "-Zbuild-std=core").args(["--target-dir", "target/cortex-m"])
 }

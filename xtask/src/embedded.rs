@@ -196,10 +196,12 @@ pub fn run_checks() -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// The `then` of the firmware stage: [`run_checks`], then the footprint measurements of
-/// every board against the bars the README claims (flash, stack, heap).
+/// The `then` of the firmware stage: [`run_checks`], the training run against the host's
+/// (`train-on-device`), then the footprint measurements of every board against the bars the
+/// README claims (flash, stack, heap).
 pub fn run_checks_and_bars() -> std::result::Result<(), String> {
     run_checks()?;
+    crate::train_device::compare_with_host()?;
     let measurements: Vec<Measurement> = BOARDS
         .iter()
         .map(measure)
@@ -316,7 +318,7 @@ fn measure(board: &Board) -> std::result::Result<Measurement, String> {
             runtime_bytes(&file)?,
         ));
     }
-    for program in ["check", "cost", "fp_empty"]
+    for program in ["check", "cost", "train", "fp_empty"]
         .into_iter()
         .chain(FOOTPRINTS.iter().map(|f| f.0))
     {

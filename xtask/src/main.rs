@@ -11,6 +11,7 @@ mod embedded;
 mod host;
 mod json;
 mod test;
+mod train_device;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ COMMANDS:
                     and print Markdown tables of ns/element.
     embedded-report Build the firmware for every Cortex-M target and measure, under qemu,
                     instructions per element, flash per kernel and form, peak stack, heap.
+    train-on-device Train the example's device configuration on the Cortex-M boards under
+                    qemu and check every loss bit and the weights against the host's run.
     help            Print this help (also `-h`, `--help`).
 
 Run `cargo xtask <COMMAND> --help` for the command's options.
@@ -76,6 +79,7 @@ fn dispatch(args: &[String]) -> Result<()> {
         "test" => test::run(rest),
         "bench-report" => bench_report::run(rest),
         "embedded-report" => embedded::run(rest),
+        "train-on-device" => train_device::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

@@ -126,7 +126,7 @@ fn plan(options: &Options) -> Vec<Stage> {
         stages.push(cortex_m);
         let mut firmware = Stage::new(
             "Cortex-M firmware under qemu-system-arm: reference vectors, same bits as the host, \
-             footprint bars",
+             training, footprint bars",
             crate::cross::firmware_build(),
         );
         firmware.prepare = Some(prepare_firmware);
@@ -192,7 +192,7 @@ fn host_stages() -> Vec<Stage> {
         ),
         Stage::new(
             "rustdoc",
-            CargoCmd::new(&["doc", "-p", "focal-loss", "--no-deps"])
+            CargoCmd::new(&["doc", "-p", "focal-loss", "--no-deps", "--all-features"])
                 .env("RUSTDOCFLAGS", "-D warnings"),
         ),
         Stage::new("bench build", CargoCmd::new(&["bench", "--no-run"])),
@@ -389,7 +389,7 @@ mod tests {
         );
         assert_eq!(
             lines[7],
-            "RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss --no-deps"
+            "RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss --no-deps --all-features"
         );
         assert_eq!(lines[8], "cargo bench --no-run");
         assert_eq!(stages.len(), 16);

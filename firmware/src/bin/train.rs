@@ -1,0 +1,43 @@
+//! Trains the configuration of `examples/support/device_run.rs` (an MLP on the synthetic
+//! problem's device set, in flash, with the RetinaNet focal loss) and logs each epoch's loss
+//! and the final weights' fingerprint through `defmt`. `cargo xtask train-on-device` runs it
+//! under qemu and checks that every line equals what
+//! `cargo run --release --example train_imbalanced -- --device-run` prints on the host.
+
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use focal_loss_firmware::{board, device_run, train_set};
+
+use defmt_semihosting as _;
+
+#[entry]
+fn main() -> ! {
+    let mut order = [0u32; train_set::LABELS.len()];
+    let trained = device_run::train(
+        &train_set::FEATURES,
+        &train_set::LABELS,
+        &mut order,
+        |epoch, loss| {
+            defmt::println!("epoch {=usize} loss {=u32:08x}", epoch, loss.to_bits());
+            defmt::println!("  mean loss {=f32}", loss);
+        },
+    );
+    match trained {
+        Ok(model) => {
+            defmt::println!("weights {=u64:016x}", device_run::fingerprint(&model));
+            board::exit(true)
+        }
+        Err(e) => {
+            defmt::println!("training failed: {}", e);
+            board::exit(false)
+        }
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    defmt::println!("panic: {}", defmt::Display2Format(info));
+    board::exit(false)
+}
