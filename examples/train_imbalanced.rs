@@ -217,6 +217,9 @@ fn device_run() -> Result<(), FocalError> {
         println!("epoch {epoch} loss {:08x}", loss.to_bits());
         println!("  mean loss {loss}");
     })?;
+    for (k, bits) in device_run::weight_bits(&model).enumerate() {
+        println!("weight {k} {bits:08x}");
+    }
     println!("weights {:016x}", device_run::fingerprint(&model));
     Ok(())
 }

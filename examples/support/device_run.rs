@@ -38,6 +38,11 @@ pub fn train(
     Ok(trainer.model().clone())
 }
 
+/// The bits of every parameter, in the model's order.
+pub fn weight_bits(model: &DeviceModel) -> impl Iterator<Item = u32> + '_ {
+    model.parameters().map(f32::to_bits)
+}
+
 /// FNV-1a over the bits of every parameter: the weights' fingerprint.
 pub fn fingerprint(model: &DeviceModel) -> u64 {
     model.parameters().fold(0xcbf2_9ce4_8422_2325u64, |h, p| {

@@ -1,6 +1,6 @@
 //! Trains the configuration of `examples/support/device_run.rs` (an MLP on the synthetic
-//! problem's device set, in flash, with the RetinaNet focal loss) and logs each epoch's loss
-//! and the final weights' fingerprint through `defmt`. `cargo xtask train-on-device` runs it
+//! problem's device set, in flash, with the RetinaNet focal loss) and logs each epoch's loss,
+//! every final weight and their fingerprint through `defmt`. `cargo xtask train-on-device` runs it
 //! under qemu and checks that every line equals what
 //! `cargo run --release --example train_imbalanced -- --device-run` prints on the host.
 
@@ -26,6 +26,9 @@ fn main() -> ! {
     );
     match trained {
         Ok(model) => {
+            for (k, bits) in device_run::weight_bits(&model).enumerate() {
+                defmt::println!("weight {=usize} {=u32:08x}", k, bits);
+            }
             defmt::println!("weights {=u64:016x}", device_run::fingerprint(&model));
             board::exit(true)
         }
