@@ -230,3 +230,17 @@ impl fmt::Display for FocalError {
 }
 
 impl core::error::Error for FocalError {}
+
+/// `Ok` when a slice has the length its operand needs, else the
+/// [`FocalError::LengthMismatch`] that says which slice and by how much.
+pub(crate) fn check_len(operand: Operand, expected: usize, found: usize) -> Result<(), FocalError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(FocalError::LengthMismatch {
+            operand,
+            expected,
+            found,
+        })
+    }
+}

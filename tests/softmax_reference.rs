@@ -39,6 +39,19 @@ fn f64_reference_agrees_with_committed_vectors() {
     }
 }
 
+/// A sample as the `core`-only vector the firmware checks too.
+fn vector(case: &SoftmaxCase) -> SoftmaxVector<'_> {
+    SoftmaxVector {
+        gamma: case.gamma,
+        alpha: case.alpha.as_deref(),
+        target: case.target.map(|t| t as u32),
+        logits: &case.logits,
+        soft: &case.soft,
+        loss: case.loss,
+        grad: &case.grad,
+    }
+}
+
 /// Both kernels on every sample, within the bound, by the rule the on-device firmware
 /// applies to the same samples.
 #[test]
@@ -47,15 +60,7 @@ fn kernels_match_committed_vectors() {
     let mut scratch = vec![0.0f32; 1000];
     for kernel in [Kernel::Simd, Kernel::Libm] {
         for case in &cases {
-            let v = SoftmaxVector {
-                gamma: case.gamma,
-                alpha: case.alpha.as_deref(),
-                target: case.target.map(|t| t as u32),
-                logits: &case.logits,
-                soft: &case.soft,
-                loss: case.loss,
-                grad: &case.grad,
-            };
+            let v = vector(case);
             let mut worst = Worst::default();
             if let Err(miss) = check_softmax(&v, kernel, &mut scratch, &mut worst) {
                 panic!("{kernel:?} on {v:?}: {miss:?}");
@@ -73,15 +78,7 @@ fn vector_check_rejects_results_outside_the_bound() {
     let mut grad = case.grad.clone();
     let mut scratch = vec![0.0f32; grad.len()];
     let mut worst = Worst::default();
-    let v = SoftmaxVector {
-        gamma: case.gamma,
-        alpha: case.alpha.as_deref(),
-        target: case.target.map(|t| t as u32),
-        logits: &case.logits,
-        soft: &case.soft,
-        loss: case.loss,
-        grad: &case.grad,
-    };
+    let v = vector(case);
     assert_eq!(
         check_softmax(&v, Kernel::Simd, &mut scratch, &mut worst),
         Ok(())

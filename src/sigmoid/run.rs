@@ -4,7 +4,7 @@
 
 use super::math::focal;
 use crate::Kernel;
-use crate::error::{FocalError, Operand};
+use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
 use crate::simd::{SimdF32, WIDTH, Wide};
 use crate::sum::BlockSum;
@@ -70,18 +70,6 @@ pub(crate) fn run<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
         first_bad_input(logits, targets, WEIGHTED.then_some(weights))?;
     }
     Ok(sum)
-}
-
-fn check_len(operand: Operand, expected: usize, found: usize) -> Result<(), FocalError> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(FocalError::LengthMismatch {
-            operand,
-            expected,
-            found,
-        })
-    }
 }
 
 /// The pass proper. Returns the sum and whether any input failed the folded checks.

@@ -3,7 +3,7 @@
 mod math;
 mod run;
 
-use crate::error::{FocalError, Operand};
+use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
 use crate::target::SoftmaxTarget;
 use crate::{Kernel, Reduction};
@@ -113,13 +113,7 @@ impl<'a> SoftmaxFocal<'a> {
     /// # Ok::<(), FocalError>(())
     /// ```
     pub fn with_alpha(self, alpha: &'a [f32]) -> Result<Self, FocalError> {
-        if alpha.len() != self.classes {
-            return Err(FocalError::LengthMismatch {
-                operand: Operand::Alpha,
-                expected: self.classes,
-                found: alpha.len(),
-            });
-        }
+        check_len(Operand::Alpha, self.classes, alpha.len())?;
         if let Some((class, &value)) = alpha
             .iter()
             .enumerate()
@@ -305,13 +299,7 @@ impl<'a> SoftmaxFocal<'a> {
         let pass = self.pass();
         counted_rows(&pass, logits, targets)?;
         let rows = logits.len() / self.classes;
-        if out.len() != rows {
-            return Err(FocalError::LengthMismatch {
-                operand: Operand::Output,
-                expected: rows,
-                found: out.len(),
-            });
-        }
+        check_len(Operand::Output, rows, out.len())?;
         run(pass, logits, targets, Sink::Loss(out)).map(|_| ())
     }
 
@@ -337,13 +325,7 @@ impl<'a> SoftmaxFocal<'a> {
     ) -> Result<f32, FocalError> {
         let pass = self.pass();
         let counted = counted_rows(&pass, logits, targets)?;
-        if grad.len() != logits.len() {
-            return Err(FocalError::LengthMismatch {
-                operand: Operand::Grad,
-                expected: logits.len(),
-                found: grad.len(),
-            });
-        }
+        check_len(Operand::Grad, logits.len(), grad.len())?;
         let divisor = reduction.divisor(counted)?;
         let sum = run(
             pass,

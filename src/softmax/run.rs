@@ -4,7 +4,7 @@
 
 use super::math::{Rows, hard_rows, soft_rows};
 use crate::Kernel;
-use crate::error::{FocalError, Operand};
+use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
 use crate::lanes::Lanes;
 use crate::simd::{SimdF32, WIDTH, Wide};
@@ -75,13 +75,7 @@ pub(crate) fn counted_rows<T: SoftmaxTarget>(
     }
     let rows = logits.len() / classes;
     let expected = if T::PER_CLASS { logits.len() } else { rows };
-    if targets.len() != expected {
-        return Err(FocalError::LengthMismatch {
-            operand: Operand::Targets,
-            expected,
-            found: targets.len(),
-        });
-    }
+    check_len(Operand::Targets, expected, targets.len())?;
     if T::PER_CLASS {
         validate_soft(pass.shape, targets)?;
         return Ok(rows);

@@ -5,6 +5,7 @@ use heapless::{HistoryBuf, Vec};
 use super::model::Model;
 use super::rng::Rng;
 use super::sgd::Sgd;
+use crate::error::check_len;
 use crate::{FocalError, Operand, Reduction, SigmoidFocal};
 
 /// Epoch losses a [`Trainer`] remembers (the most recent ones).
@@ -188,17 +189,5 @@ impl<M: Model, const BATCH: usize> Trainer<M, BATCH> {
     /// ```
     pub fn history(&self) -> &HistoryBuf<f32, LOSS_HISTORY> {
         &self.history
-    }
-}
-
-fn check_len(operand: Operand, expected: usize, found: usize) -> Result<(), FocalError> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(FocalError::LengthMismatch {
-            operand,
-            expected,
-            found,
-        })
     }
 }
