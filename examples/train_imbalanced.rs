@@ -11,7 +11,7 @@
 //! epoch.
 //!
 //! `cargo run --release --example train_imbalanced` (about ten seconds on two cores).
-//! `-- --device-run` instead trains the configuration the Cortex-M4F firmware trains
+//! `-- --device-run` instead trains the configuration the Cortex-M3/M4F/M33 firmware trains
 //! (`examples/support/device_run.rs`) and prints its loss bits and weight fingerprint, which
 //! `cargo xtask train-on-device` compares with the device's.
 

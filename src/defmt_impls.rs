@@ -110,6 +110,16 @@ impl Format for FocalError {
             FocalError::InvalidMomentum { value } => {
                 write!(f, "momentum must be in [0, 1), got {=f32}", value)
             }
+            FocalError::NonFiniteFeature { index } => {
+                write!(f, "feature[{=usize}] is not finite", index)
+            }
+            FocalError::TooManySamples { samples } => {
+                write!(
+                    f,
+                    "{=usize} samples: an epoch takes at most 2^32 - 1",
+                    samples
+                )
+            }
             FocalError::NonFiniteLogit { index } => write!(f, "logit[{=usize}] is NaN", index),
             FocalError::InvalidNumClasses { num_classes } => {
                 write!(
@@ -121,7 +131,7 @@ impl Format for FocalError {
             FocalError::InvalidSpatial { spatial } => {
                 write!(
                     f,
-                    "channels-first spatial size must be >= 1, got {=usize}",
+                    "channels-first spatial size must be >= 1 with C * spatial in usize, got {=usize}",
                     spatial
                 )
             }

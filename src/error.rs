@@ -119,6 +119,17 @@ pub enum FocalError {
         /// The rejected value.
         value: f32,
     },
+    /// A feature given to `train::Trainer::epoch` (`train` feature) is NaN or infinite.
+    NonFiniteFeature {
+        /// Index of the first such value in the feature matrix.
+        index: usize,
+    },
+    /// More samples than `train::Trainer::epoch` (`train` feature) can shuffle: at most
+    /// `u32::MAX`.
+    TooManySamples {
+        /// The number of samples given.
+        samples: usize,
+    },
     /// A logit is NaN. (±∞ logits are valid and give the mathematical limits.)
     NonFiniteLogit {
         /// Index of the first NaN logit.
@@ -129,7 +140,8 @@ pub enum FocalError {
         /// The rejected value.
         num_classes: usize,
     },
-    /// `Layout::ChannelsFirst` with zero spatial positions.
+    /// `Layout::ChannelsFirst` with zero spatial positions, or so many that an image's
+    /// C · spatial logits overflow `usize`.
     InvalidSpatial {
         /// The rejected value.
         spatial: usize,
@@ -200,12 +212,21 @@ impl fmt::Display for FocalError {
             FocalError::InvalidMomentum { value } => {
                 write!(f, "momentum must be in [0, 1), got {value}")
             }
+            FocalError::NonFiniteFeature { index } => {
+                write!(f, "feature[{index}] is not finite")
+            }
+            FocalError::TooManySamples { samples } => {
+                write!(f, "{samples} samples: an epoch takes at most 2^32 - 1")
+            }
             FocalError::NonFiniteLogit { index } => write!(f, "logit[{index}] is NaN"),
             FocalError::InvalidNumClasses { num_classes } => {
                 write!(f, "num_classes must be in 1..=2^24, got {num_classes}")
             }
             FocalError::InvalidSpatial { spatial } => {
-                write!(f, "channels-first spatial size must be >= 1, got {spatial}")
+                write!(
+                    f,
+                    "channels-first spatial size must be >= 1 with C * spatial in usize, got {spatial}"
+                )
             }
             FocalError::LogitsShape { len, row } => write!(
                 f,

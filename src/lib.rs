@@ -18,8 +18,9 @@
 //! The multi-class form, [`SoftmaxFocal`], adds per-class α, an ignore index, soft targets and
 //! a channels-first layout.
 //!
-//! Two kernels evaluate the same formulas: [`Kernel::Simd`] (sixteen lanes on 64-bit hosts,
-//! one on Cortex-M, the crate's own [`approx`] functions, bit-identical on every target) and
+//! Two kernels evaluate the same formulas: [`Kernel::Simd`] (sixteen lanes on x86-64 and
+//! aarch64, one elsewhere, Cortex-M included; the crate's own [`approx`] functions;
+//! bit-identical on every target the tests run on, see the README) and
 //! [`Kernel::Libm`] (scalar, libm). With the `train` feature, the `train` module adds a small
 //! allocation-free training loop (models, SGD with momentum, mini-batches).
 //! Every bad input returns a [`FocalError`]; nothing panics on user input.

@@ -67,6 +67,18 @@ fn bad_configuration() {
         fl.with_layout(Layout::ChannelsFirst { spatial: 0 }),
         Err(FocalError::InvalidSpatial { spatial: 0 })
     );
+    // C · spatial must fit in usize (it did not, and a later call overflowed).
+    let huge = usize::MAX / 2;
+    assert_eq!(
+        fl.with_layout(Layout::ChannelsFirst { spatial: huge }),
+        Err(FocalError::InvalidSpatial { spatial: huge })
+    );
+    assert!(
+        fl.with_layout(Layout::ChannelsFirst {
+            spatial: usize::MAX / 3
+        })
+        .is_ok()
+    );
 }
 
 #[test]
@@ -121,6 +133,22 @@ fn bad_inputs() {
                 found: 5
             })
         );
+        // Lengths before targets, as documented: a short output wins over a bad class.
+        assert_eq!(
+            fl.loss_and_grad(&x, &[0u8, 7], Reduction::Sum, &mut [0.0; 5]),
+            Err(FocalError::LengthMismatch {
+                operand: Operand::Grad,
+                expected: 6,
+                found: 5
+            })
+        );
+        assert!(matches!(
+            fl.loss_per_element(&x, &[9u8, 1], &mut [0.0; 1]),
+            Err(FocalError::LengthMismatch {
+                operand: Operand::Output,
+                ..
+            })
+        ));
         assert!(matches!(
             fl.loss(&x, &[0u8, 1], Reduction::MeanOver(0.0)),
             Err(FocalError::InvalidNormalizer { .. })

@@ -117,18 +117,28 @@ fn bad_inputs_are_errors() {
         })
     );
     assert_eq!(t.model(), &LogisticRegression::zeroed());
-    let mut nan = x;
-    nan[3] = f32::NAN;
+    for bad in [f32::NAN, f32::INFINITY] {
+        let mut features = x;
+        features[3] = bad;
+        assert_eq!(
+            t.epoch(&features, &[0, 1, 0], &mut [0; 3]),
+            Err(FocalError::NonFiniteFeature { index: 3 })
+        );
+    }
+    assert_eq!(t.model(), &LogisticRegression::zeroed());
+    // A model that overflows to +∞ and −∞ on one sample gives a NaN logit: the error names
+    // the sample, not its place in the shuffled batch.
     let mut t: Trainer<LogisticRegression<2>, 4> = Trainer::new(
-        LogisticRegression::new([1.0, 1.0], 0.0),
+        LogisticRegression::new([f32::MAX, -f32::MAX], 0.0),
         SigmoidFocal::RETINANET,
         sgd,
         1,
     );
-    assert!(matches!(
-        t.epoch(&nan, &[0, 1, 0], &mut [0; 3]),
-        Err(FocalError::NonFiniteLogit { .. })
-    ));
+    let features = [0.0f32, 0.0, 4.0, 4.0, 0.0, 0.0];
+    assert_eq!(
+        t.epoch(&features, &[0, 1, 0], &mut [0; 3]),
+        Err(FocalError::NonFiniteLogit { index: 1 })
+    );
     assert!(matches!(
         Sgd::new(f32::NAN, 0.0),
         Err(FocalError::InvalidLearningRate { value }) if value.is_nan()

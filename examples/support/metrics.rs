@@ -45,7 +45,8 @@ pub fn average_precision(scores: &[f32], labels: &[u8]) -> f64 {
     let mut i = 0;
     while i < ranked.len() {
         let score = ranked[i].0;
-        while i < ranked.len() && ranked[i].0 == score {
+        // `total_cmp`, not `==`: a NaN score forms its own group instead of never ending one.
+        while i < ranked.len() && ranked[i].0.total_cmp(&score).is_eq() {
             tp += usize::from(ranked[i].1 == 1);
             seen += 1;
             i += 1;

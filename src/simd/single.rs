@@ -176,7 +176,9 @@ impl SimdF32 for Single {
     fn eq(self, rhs: Self) -> Self {
         Self::mask(self.0 == rhs.0)
     }
-    /// By the mask's sign bit, as `wide`'s blend instructions do.
+    /// By the mask's sign bit. Every mask comes from a comparison (all bits set or none), so
+    /// this equals `wide`'s selects, whether they blend by sign bit (SSE4.1, AVX) or bit by
+    /// bit (SSE2, NEON).
     #[inline(always)]
     fn select(self, if_true: Self, if_false: Self) -> Self {
         if self.any() { if_true } else { if_false }

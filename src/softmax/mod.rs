@@ -7,7 +7,7 @@ use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
 use crate::target::SoftmaxTarget;
 use crate::{Kernel, Reduction};
-use run::{Pass, Shape, Sink, counted_rows, run};
+use run::{Pass, Shape, Sink, checked_rows, counted_rows, run};
 
 /// Largest `|Σ_j y_j − 1|` accepted for a row of soft targets. It covers the rounding of
 /// `f32` probabilities (about `C · 2^-24`) for any realistic class count, and rejects
@@ -154,8 +154,10 @@ impl<'a> SoftmaxFocal<'a> {
     /// # Ok::<(), FocalError>(())
     /// ```
     pub fn with_layout(mut self, layout: Layout) -> Result<Self, FocalError> {
-        if let Layout::ChannelsFirst { spatial: 0 } = layout {
-            return Err(FocalError::InvalidSpatial { spatial: 0 });
+        if let Layout::ChannelsFirst { spatial } = layout
+            && (spatial == 0 || self.classes.checked_mul(spatial).is_none())
+        {
+            return Err(FocalError::InvalidSpatial { spatial });
         }
         self.layout = layout;
         Ok(self)
@@ -275,7 +277,8 @@ impl<'a> SoftmaxFocal<'a> {
         reduction: Reduction,
     ) -> Result<f32, FocalError> {
         let pass = self.pass();
-        let counted = counted_rows(&pass, logits, targets)?;
+        let rows = checked_rows(&pass, logits, targets)?;
+        let counted = counted_rows(&pass, rows, targets)?;
         let divisor = reduction.divisor(counted)?;
         Ok((run(pass, logits, targets, Sink::None)? / divisor) as f32)
     }
@@ -297,9 +300,9 @@ impl<'a> SoftmaxFocal<'a> {
         out: &mut [f32],
     ) -> Result<(), FocalError> {
         let pass = self.pass();
-        counted_rows(&pass, logits, targets)?;
-        let rows = logits.len() / self.classes;
+        let rows = checked_rows(&pass, logits, targets)?;
         check_len(Operand::Output, rows, out.len())?;
+        counted_rows(&pass, rows, targets)?;
         run(pass, logits, targets, Sink::Loss(out)).map(|_| ())
     }
 
@@ -324,8 +327,9 @@ impl<'a> SoftmaxFocal<'a> {
         grad: &mut [f32],
     ) -> Result<f32, FocalError> {
         let pass = self.pass();
-        let counted = counted_rows(&pass, logits, targets)?;
+        let rows = checked_rows(&pass, logits, targets)?;
         check_len(Operand::Grad, logits.len(), grad.len())?;
+        let counted = counted_rows(&pass, rows, targets)?;
         let divisor = reduction.divisor(counted)?;
         let sum = run(
             pass,

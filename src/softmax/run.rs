@@ -59,14 +59,17 @@ pub(crate) enum Sink<'o> {
     Grad(&'o mut [f32], f32),
 }
 
-/// Result of validating the targets: how many rows count for `Reduction::Mean`.
-pub(crate) fn counted_rows<T: SoftmaxTarget>(
+/// The lengths: `logits` must hold whole images (rows of C, or C × spatial for
+/// channels-first) and `targets` one class per row (one probability per logit for soft
+/// targets). Returns the number of rows.
+pub(crate) fn checked_rows<T: SoftmaxTarget>(
     pass: &Pass<'_>,
     logits: &[f32],
     targets: &[T],
 ) -> Result<usize, FocalError> {
     let Shape { classes, spatial } = pass.shape;
-    let row = classes * spatial;
+    // `with_layout` guarantees the product fits.
+    let row = classes.saturating_mul(spatial);
     if !logits.len().is_multiple_of(row) {
         return Err(FocalError::LogitsShape {
             len: logits.len(),
@@ -76,10 +79,21 @@ pub(crate) fn counted_rows<T: SoftmaxTarget>(
     let rows = logits.len() / classes;
     let expected = if T::PER_CLASS { logits.len() } else { rows };
     check_len(Operand::Targets, expected, targets.len())?;
+    Ok(rows)
+}
+
+/// Validates the targets (lengths already checked) and returns how many rows count for
+/// `Reduction::Mean`.
+pub(crate) fn counted_rows<T: SoftmaxTarget>(
+    pass: &Pass<'_>,
+    rows: usize,
+    targets: &[T],
+) -> Result<usize, FocalError> {
     if T::PER_CLASS {
         validate_soft(pass.shape, targets)?;
         return Ok(rows);
     }
+    let classes = pass.shape.classes;
     let mut counted = 0;
     for (index, t) in targets.iter().enumerate() {
         let value = t.class();

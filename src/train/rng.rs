@@ -49,7 +49,8 @@ impl Rng {
         (self.next_u32() >> 8) as f32 / (1u32 << 24) as f32
     }
 
-    /// A uniform index in `0..n` (`n ≥ 1`; 0 for `n = 0`), by Lemire's multiply-shift.
+    /// An index in `0..n` (0 for `n = 0`) by Lemire's multiply-shift without rejection:
+    /// uniform up to a bias of at most `n / 2^32`.
     ///
     /// ```
     /// let mut r = focal_loss::train::Rng::new(5);

@@ -80,10 +80,13 @@ impl<M: Model, const BATCH: usize> Trainer<M, BATCH> {
     /// the shuffle buffer. Returns the mean loss over the epoch's samples (each batch's
     /// mean loss weighted by its size), which is also pushed to the history.
     ///
-    /// Errors: [`FocalError::LengthMismatch`] for `features` or `order`,
+    /// Errors, all found before the first step (the model is then unchanged) except the last:
+    /// [`FocalError::TooManySamples`] beyond `u32::MAX` samples,
+    /// [`FocalError::LengthMismatch`] for `features` or `order`,
     /// [`FocalError::InvalidTarget`] for a label other than 0 or 1 (its sample index),
-    /// [`FocalError::NonFiniteLogit`] if the model diverged (its index in the batch).
-    /// The model is unchanged by a call that fails before its first step.
+    /// [`FocalError::NonFiniteFeature`] for a NaN or infinite feature (its index in
+    /// `features`), and [`FocalError::NonFiniteLogit`] if the model diverged (the index of
+    /// the sample whose logit became NaN).
     ///
     /// ```
     /// use focal_loss::{FocalError, Operand, SigmoidFocal};
@@ -101,6 +104,9 @@ impl<M: Model, const BATCH: usize> Trainer<M, BATCH> {
         order: &mut [u32],
     ) -> Result<f32, FocalError> {
         let n = labels.len();
+        if u32::try_from(n).is_err() {
+            return Err(FocalError::TooManySamples { samples: n });
+        }
         let expected = n.saturating_mul(M::FEATURES);
         check_len(Operand::Features, expected, features.len())?;
         check_len(Operand::Order, n, order.len())?;
@@ -109,6 +115,9 @@ impl<M: Model, const BATCH: usize> Trainer<M, BATCH> {
                 index,
                 value: f32::from(labels[index]),
             });
+        }
+        if let Some(index) = features.iter().position(|x| !x.is_finite()) {
+            return Err(FocalError::NonFiniteFeature { index });
         }
         for (i, slot) in order.iter_mut().enumerate() {
             *slot = i as u32;
@@ -145,9 +154,16 @@ impl<M: Model, const BATCH: usize> Trainer<M, BATCH> {
         }
         let m = self.logits.len();
         let dlogits = &mut self.dlogits[..m];
-        let loss =
-            self.loss
-                .loss_and_grad(&self.logits, &self.targets, Reduction::Mean, dlogits)?;
+        let loss = self
+            .loss
+            .loss_and_grad(&self.logits, &self.targets, Reduction::Mean, dlogits)
+            .map_err(|e| match e {
+                // Name the sample, not its place in the batch.
+                FocalError::NonFiniteLogit { index } => FocalError::NonFiniteLogit {
+                    index: batch[index] as usize,
+                },
+                other => other,
+            })?;
         for g in self.grad.parameters_mut() {
             *g = 0.0;
         }

@@ -24,7 +24,7 @@ impl SigmoidRow {
     /// Whether the row's inputs are exact in `f32`, so that an `f32` kernel can be held to it.
     pub fn exact_in_f32(&self) -> bool {
         let exact = |v: f64| f64::from(v as f32) == v || v.is_nan();
-        exact(self.gamma) && exact(self.logit) && exact(self.target)
+        exact(self.gamma) && exact(self.logit) && exact(self.target) && self.alpha.is_none_or(exact)
     }
 
     /// The magnitude the gradient's rounding error is relative to: `|grad|`, or for a soft
