@@ -612,7 +612,7 @@ fn tables(measurements: &[Measurement]) -> String {
         let verdict = if ratio.is_some_and(|r| r >= INSTRUCTION_RATIO_BAR) {
             "met"
         } else {
-            "not met; see the README for why"
+            "not met: the README's section \"On the device\" says why"
         };
         let _ = writeln!(
             s,
