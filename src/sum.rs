@@ -1,7 +1,8 @@
 //! A summation whose order is fixed by the algorithm, not by the hardware.
 //!
 //! Values arrive in index order, eight at a time (a wider vector is taken as consecutive groups
-//! of eight, a narrower one is gathered into groups of eight, the last padded with zeros); lane `k` accumulates the elements `i ≡ k (mod 8)` in `f32` for a block of
+//! of eight; one lane at a time is gathered into groups of eight, the last padded with
+//! zeros); lane `k` accumulates the elements `i ≡ k (mod 8)` in `f32` for a block of
 //! [`BLOCK`] groups, then the block's lanes are added in lane order into an `f64` total. The
 //! same inputs give the same bits on every target and at every vector width, and the error
 //! grows with the block length (16 terms per lane), not with the slice length.
