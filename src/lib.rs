@@ -51,6 +51,21 @@ mod defmt_impls;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+/// The code blocks of the pages in `docs/`, compiled and run as doc tests too.
+#[cfg(doctest)]
+mod docs_doctests {
+    #[doc = include_str!("../docs/accuracy.md")]
+    struct Accuracy;
+    #[doc = include_str!("../docs/benchmarks.md")]
+    struct Benchmarks;
+    #[doc = include_str!("../docs/embedded.md")]
+    struct Embedded;
+    #[doc = include_str!("../docs/numerics.md")]
+    struct Numerics;
+    #[doc = include_str!("../docs/training.md")]
+    struct Training;
+}
+
 pub use error::{FocalError, Operand};
 pub use kernel::Kernel;
 pub use reduction::Reduction;
