@@ -6,7 +6,7 @@ use super::math::focal;
 use crate::Kernel;
 use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
-use crate::simd::{SimdF32, WIDTH, Wide};
+use crate::simd::{F32s, SimdF32, WIDTH};
 use crate::sum::BlockSum;
 use crate::target::BinaryTarget;
 
@@ -54,7 +54,7 @@ pub(crate) fn run<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
     let (focusing, gamma) = (pass.focusing, pass.gamma);
     let (sum, suspicious) = match pass.kernel {
         Kernel::Simd => sweep::<T, OUT, WEIGHTED>(pass, logits, targets, weights, out, |x, t| {
-            focal::<Wide>(x, t, focusing, gamma, T::ALWAYS_HARD)
+            focal::<F32s>(x, t, focusing, gamma, T::ALWAYS_HARD)
         }),
         Kernel::Libm => sweep::<T, OUT, WEIGHTED>(pass, logits, targets, weights, out, |x, t| {
             let (x, t) = (x.to_array(), t.to_array());
@@ -63,7 +63,7 @@ pub(crate) fn run<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
             for i in 0..WIDTH {
                 (loss[i], grad[i]) = focal::<f32>(x[i], t[i], focusing, gamma, T::ALWAYS_HARD);
             }
-            (Wide::from_array(loss), Wide::from_array(grad))
+            (F32s::from_array(loss), F32s::from_array(grad))
         }),
     };
     if suspicious {
@@ -82,16 +82,16 @@ fn sweep<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
     targets: &[T],
     weights: &[f32],
     out: &mut [f32],
-    element: impl Fn(Wide, Wide) -> (Wide, Wide),
+    element: impl Fn(F32s, F32s) -> (F32s, F32s),
 ) -> (f64, bool) {
     let (x_body, x_tail) = logits.as_chunks::<WIDTH>();
     let (t_body, t_tail) = targets.as_chunks::<WIDTH>();
     let (w_body, w_tail) = weights.as_chunks::<WIDTH>();
     let (out_body, out_tail) = out.as_chunks_mut::<WIDTH>();
-    let (zero, one) = (Wide::ZERO, Wide::splat(1.0));
-    let alpha = pass.alpha.map(|a| (Wide::splat(a), Wide::splat(1.0 - a)));
-    let grad_scale = Wide::splat(pass.grad_scale);
-    let lane_index = Wide::from_array(core::array::from_fn(|i| i as f32));
+    let (zero, one) = (F32s::ZERO, F32s::splat(1.0));
+    let alpha = pass.alpha.map(|a| (F32s::splat(a), F32s::splat(1.0 - a)));
+    let grad_scale = F32s::splat(pass.grad_scale);
+    let lane_index = F32s::from_array(core::array::from_fn(|i| i as f32));
     let mut sum = BlockSum::new();
     let mut bad = zero;
     let chunks = x_body.len() + usize::from(!x_tail.is_empty());
@@ -99,17 +99,17 @@ fn sweep<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
         let full = c < x_body.len();
         let (x, t, w) = if full {
             let w = if WEIGHTED {
-                Wide::from_array(w_body[c])
+                F32s::from_array(w_body[c])
             } else {
                 one
             };
-            (Wide::from_array(x_body[c]), load_targets(&t_body[c]), w)
+            (F32s::from_array(x_body[c]), load_targets(&t_body[c]), w)
         } else {
             let w = if WEIGHTED {
                 load(w_tail)
             } else {
                 lane_index
-                    .lt(Wide::splat(x_tail.len() as f32))
+                    .lt(F32s::splat(x_tail.len() as f32))
                     .select(one, zero)
             };
             (load(x_tail), load_targets(t_tail), w)
@@ -130,7 +130,7 @@ fn sweep<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
         };
         let mut ok = target_ok & x.eq(x);
         if WEIGHTED {
-            ok = ok & w.ge(zero) & w.lt(Wide::splat(f32::INFINITY));
+            ok = ok & w.ge(zero) & w.lt(F32s::splat(f32::INFINITY));
         }
         bad |= !ok;
 
@@ -151,16 +151,16 @@ fn sweep<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
 
 /// Up to [`WIDTH`] values, the missing lanes 0.
 #[inline(always)]
-fn load(values: &[f32]) -> Wide {
-    Wide::from_array(core::array::from_fn(|i| {
+fn load(values: &[f32]) -> F32s {
+    F32s::from_array(core::array::from_fn(|i| {
         values.get(i).copied().unwrap_or(0.0)
     }))
 }
 
 /// Up to [`WIDTH`] targets as probabilities, the missing lanes 0.
 #[inline(always)]
-fn load_targets<T: BinaryTarget>(values: &[T]) -> Wide {
-    Wide::from_array(core::array::from_fn(|i| {
+fn load_targets<T: BinaryTarget>(values: &[T]) -> F32s {
+    F32s::from_array(core::array::from_fn(|i| {
         values.get(i).map_or(0.0, |t| t.to_f32())
     }))
 }

@@ -6,8 +6,8 @@ use super::math::{Rows, hard_rows, soft_rows};
 use crate::Kernel;
 use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
-use crate::lanes::Lanes;
-use crate::simd::{SimdF32, WIDTH, Wide};
+use crate::kernel_math::KernelMath;
+use crate::simd::{F32s, SimdF32, WIDTH};
 use crate::sum::BlockSum;
 use crate::target::SoftmaxTarget;
 
@@ -253,7 +253,7 @@ fn block_libm<T: SoftmaxTarget>(
 
 /// The row formulas on the rows of `span`, for either kind of target.
 #[inline(always)]
-fn block_math<R: Lanes, S: Span<R>, T: SoftmaxTarget>(
+fn block_math<R: KernelMath, S: Span<R>, T: SoftmaxTarget>(
     pass: &Pass<'_>,
     span: S,
     logits: &[f32],
@@ -311,22 +311,22 @@ struct LaneSpan {
     contiguous: bool,
 }
 
-impl Span<Wide> for LaneSpan {
+impl Span<F32s> for LaneSpan {
     #[inline(always)]
-    fn per_logit<T: Copy>(self, values: &[T], j: usize, f: impl Fn(T) -> f32) -> Wide {
+    fn per_logit<T: Copy>(self, values: &[T], j: usize, f: impl Fn(T) -> f32) -> F32s {
         let offset = j * self.stride;
         if self.contiguous {
             let start = self.bases[0] + offset;
             if let Some(v) = values.get(start..start + WIDTH) {
-                return Wide::from_array(core::array::from_fn(|l| f(v[l])));
+                return F32s::from_array(core::array::from_fn(|l| f(v[l])));
             }
         }
-        Wide::from_array(core::array::from_fn(|l| f(values[self.bases[l] + offset])))
+        F32s::from_array(core::array::from_fn(|l| f(values[self.bases[l] + offset])))
     }
 
     #[inline(always)]
-    fn per_row<T: Copy>(self, values: &[T], f: impl Fn(T) -> f32) -> Wide {
-        Wide::from_array(core::array::from_fn(|l| {
+    fn per_row<T: Copy>(self, values: &[T], f: impl Fn(T) -> f32) -> F32s {
+        F32s::from_array(core::array::from_fn(|l| {
             if l < self.valid {
                 f(values[self.rows[l]])
             } else {
@@ -336,7 +336,7 @@ impl Span<Wide> for LaneSpan {
     }
 
     #[inline(always)]
-    fn store(self, out: &mut [f32], j: usize, v: Wide) {
+    fn store(self, out: &mut [f32], j: usize, v: F32s) {
         let offset = j * self.stride;
         let values = v.to_array();
         if self.contiguous {
