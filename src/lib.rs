@@ -37,6 +37,7 @@ mod kernel_math;
 mod reduction;
 mod sigmoid;
 mod simd;
+mod sink;
 mod softmax;
 mod sum;
 mod target;

@@ -8,6 +8,7 @@ use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
 use crate::kernel_math::KernelMath;
 use crate::simd::{F32s, SimdF32, WIDTH};
+use crate::sink::{Sink, Writes};
 use crate::sum::BlockSum;
 use crate::target::SoftmaxTarget;
 
@@ -47,16 +48,6 @@ pub(crate) struct Pass<'a> {
     pub alpha: Option<&'a [f32]>,
     pub ignore_index: Option<i64>,
     pub shape: Shape,
-}
-
-/// What a pass writes besides the sum of the losses.
-pub(crate) enum Sink<'o> {
-    /// Nothing.
-    None,
-    /// One loss per row.
-    Loss(&'o mut [f32]),
-    /// The gradient, one value per logit, times the scale.
-    Grad(&'o mut [f32], f32),
 }
 
 /// The lengths: `logits` must hold whole images (rows of C, or C × spatial for
@@ -139,24 +130,27 @@ fn validate_soft<T: SoftmaxTarget>(shape: Shape, targets: &[T]) -> Result<(), Fo
 }
 
 /// Runs the pass over all rows (targets already validated). Returns the sum of the losses.
-pub(crate) fn run<T: SoftmaxTarget>(
+///
+/// The sink's slice has the length its [`Writes`] needs (checked by the caller).
+pub(crate) fn run<T: SoftmaxTarget, S: Sink>(
     pass: Pass<'_>,
     logits: &[f32],
     targets: &[T],
-    mut sink: Sink<'_>,
+    mut sink: S,
 ) -> Result<f64, FocalError> {
     let rows = logits.len() / pass.shape.classes;
     let mut sum = BlockSum::new();
     let mut nan = false;
     let mut first = 0;
+    let scale = (S::WRITES == Writes::Grad).then(|| sink.grad_scale());
     while first < rows {
         let block = Block {
             first,
             valid: WIDTH.min(rows - first),
         };
-        let (grad, scale): (&mut [f32], _) = match &mut sink {
-            Sink::Grad(g, s) => (g, Some(*s)),
-            _ => (&mut [], None),
+        let grad: &mut [f32] = match S::WRITES {
+            Writes::Grad => sink.out(),
+            Writes::Nothing | Writes::Loss => &mut [],
         };
         let (loss, total) = match pass.kernel {
             Kernel::Simd => block_simd(&pass, block, logits, targets, grad, scale),
@@ -166,8 +160,8 @@ pub(crate) fn run<T: SoftmaxTarget>(
         padded[..block.valid].copy_from_slice(&loss[..block.valid]);
         sum.add(&padded);
         nan |= total[..block.valid].iter().any(|t| t.is_nan());
-        if let Sink::Loss(out) = &mut sink {
-            out[first..first + block.valid].copy_from_slice(&loss[..block.valid]);
+        if S::WRITES == Writes::Loss {
+            sink.out()[first..first + block.valid].copy_from_slice(&loss[..block.valid]);
         }
         first += block.valid;
     }
