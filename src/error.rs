@@ -15,6 +15,7 @@ use core::fmt;
 /// # Ok::<(), FocalError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Operand {
     /// The targets (labels) slice.
@@ -59,6 +60,9 @@ impl Operand {
 /// then targets, weights and logits, each reporting its lowest bad index), so the same bad
 /// input always gives the same error.
 ///
+/// `Display` gives a sentence; with the `defmt` feature, `defmt::Format` is derived and prints
+/// the variant and its fields, as `Debug` does.
+///
 /// ```
 /// use focal_loss::{FocalError, SigmoidFocal};
 /// assert_eq!(
@@ -68,6 +72,7 @@ impl Operand {
 /// println!("{}", FocalError::NonFiniteLogit { index: 3 });
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum FocalError {
     /// The focusing parameter γ is negative, NaN or infinite.

@@ -17,6 +17,7 @@ const SOFTPLUS_CAP: f32 = 18_446_744_073_709_551_616.0;
 
 /// How `(1 − p_t)^γ` is evaluated for a validated γ.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub(crate) enum Focusing {
     /// γ ∈ {0, 1, 2, 3, 4, 5}: products of `1 − p_t` for soft targets; hard targets multiply
     /// only for γ <= 2 (see [`Focusing::power_of_softplus`]).

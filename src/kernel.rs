@@ -16,6 +16,7 @@
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Kernel {
     /// The crate's own [`approx`](crate::approx) `exp` / `log`, built from IEEE basic
     /// operations in a fixed order (no fused multiply-add, no platform math library): its

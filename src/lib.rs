@@ -44,9 +44,6 @@ mod target;
 #[cfg(feature = "train")]
 pub mod train;
 
-#[cfg(feature = "defmt")]
-mod defmt_impls;
-
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -28,6 +28,7 @@ use run::{Pass, run};
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SigmoidFocal {
     gamma: f32,
     alpha: Option<f32>,

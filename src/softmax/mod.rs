@@ -30,6 +30,7 @@ const MAX_CLASSES: usize = 1 << 24;
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Layout {
     /// `(N, C)`: the classes of one sample are contiguous; `logits.len() == N · C`.
     #[default]
@@ -63,6 +64,7 @@ pub enum Layout {
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SoftmaxFocal<'a> {
     classes: usize,
     gamma: f32,
