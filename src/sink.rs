@@ -1,9 +1,10 @@
 //! What a pass writes besides the sum of the losses: one design for both forms.
 //!
-//! A pass is generic over its [`Sink`], so each public entry point compiles to its own loop:
-//! a pass that writes no gradient computes none, and one that writes nothing stores nothing.
-//! The sink carries what it writes to (and the gradient's scale), so no slice or scale is
-//! passed that the pass ignores.
+//! Each entry point hands its pass a [`Sink`] ([`SumOnly`], [`Losses`] or [`Gradient`]) that
+//! carries what it writes to, and the gradient's scale, so no slice or scale is passed that
+//! the pass ignores. [`Sink::WRITES`] is a constant: the sigmoid pass specialises its loop on
+//! it (a pass that writes no gradient computes none); the softmax pass branches on it once
+//! per step of rows, whose exponentials dwarf the branch, and keeps one row loop.
 
 /// What a pass writes, besides the sum of the losses.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -18,7 +19,7 @@ pub(crate) enum Writes {
 
 /// Where a pass writes: [`SumOnly`], [`Losses`] or [`Gradient`].
 pub(crate) trait Sink {
-    /// What the pass writes (a constant, so that the pass's loop is specialised for it).
+    /// What the pass writes.
     const WRITES: Writes;
     /// The slice written (empty for [`SumOnly`]).
     fn out(&mut self) -> &mut [f32];
