@@ -8,7 +8,8 @@
 //!
 //! Each group compares three implementations:
 //!
-//! * `simd`  — [`Kernel::Simd`], the crate's default (eight lanes, the crate's own `exp`/`log`);
+//! * `simd`  — [`Kernel::Simd`], the crate's default (the crate's own `exp`/`log`; sixteen
+//!   lanes on x86-64 and aarch64);
 //! * `libm`  — [`Kernel::Libm`], the scalar reference path;
 //! * `naive` — a plain scalar f32 loop written the way the textbook's PyTorch `FocalLoss`
 //!   evaluates elementwise (BCE with logits, a separate `sigmoid`, `p_t`, `powf(γ)`, `α_t`,

@@ -15,6 +15,7 @@ use core::fmt;
 /// # Ok::<(), FocalError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Operand {
     /// The targets (labels) slice.
@@ -27,9 +28,13 @@ pub enum Operand {
     Grad,
     /// The per-class α slice of [`SoftmaxFocal::with_alpha`](crate::SoftmaxFocal::with_alpha).
     Alpha,
-    /// The feature matrix of a training epoch (`train` feature): `FEATURES` values per label.
+    /// The feature matrix of a [`Trainer::epoch`](crate::train::Trainer::epoch) (`train`
+    /// feature only): `FEATURES` values per label.
+    #[cfg(feature = "train")]
     Features,
-    /// The shuffle buffer of a training epoch (`train` feature): one index per label.
+    /// The shuffle buffer of a [`Trainer::epoch`](crate::train::Trainer::epoch) (`train`
+    /// feature only): one index per label.
+    #[cfg(feature = "train")]
     Order,
 }
 
@@ -46,7 +51,9 @@ impl Operand {
             Operand::Output => "out",
             Operand::Grad => "grad",
             Operand::Alpha => "alpha",
+            #[cfg(feature = "train")]
             Operand::Features => "features",
+            #[cfg(feature = "train")]
             Operand::Order => "order",
         }
     }
@@ -59,6 +66,9 @@ impl Operand {
 /// then targets, weights and logits, each reporting its lowest bad index), so the same bad
 /// input always gives the same error.
 ///
+/// `Display` gives a sentence; with the `defmt` feature, `defmt::Format` is derived and prints
+/// the variant and its fields, as `Debug` does.
+///
 /// ```
 /// use focal_loss::{FocalError, SigmoidFocal};
 /// assert_eq!(
@@ -68,6 +78,7 @@ impl Operand {
 /// println!("{}", FocalError::NonFiniteLogit { index: 3 });
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum FocalError {
     /// The focusing parameter γ is negative, NaN or infinite.
@@ -109,23 +120,30 @@ pub enum FocalError {
         /// The rejected value.
         value: f32,
     },
-    /// The learning rate of `train::Sgd` (`train` feature) is not finite and greater than 0.
+    /// The learning rate of [`Sgd`](crate::train::Sgd) (`train` feature only) is not finite
+    /// and greater than 0.
+    #[cfg(feature = "train")]
     InvalidLearningRate {
         /// The rejected value.
         value: f32,
     },
-    /// The momentum of `train::Sgd` (`train` feature) is outside [0, 1) or NaN.
+    /// The momentum of [`Sgd`](crate::train::Sgd) (`train` feature only) is outside [0, 1) or
+    /// NaN.
+    #[cfg(feature = "train")]
     InvalidMomentum {
         /// The rejected value.
         value: f32,
     },
-    /// A feature given to `train::Trainer::epoch` (`train` feature) is NaN or infinite.
+    /// A feature given to [`Trainer::epoch`](crate::train::Trainer::epoch) (`train` feature
+    /// only) is NaN or infinite.
+    #[cfg(feature = "train")]
     NonFiniteFeature {
         /// Index of the first such value in the feature matrix.
         index: usize,
     },
-    /// More samples than `train::Trainer::epoch` (`train` feature) can shuffle: at most
-    /// `u32::MAX`.
+    /// More samples than [`Trainer::epoch`](crate::train::Trainer::epoch) (`train` feature
+    /// only) can shuffle: at most `u32::MAX`.
+    #[cfg(feature = "train")]
     TooManySamples {
         /// The number of samples given.
         samples: usize,
@@ -206,15 +224,19 @@ impl fmt::Display for FocalError {
             FocalError::InvalidNormalizer { value } => {
                 write!(f, "MeanOver normaliser must be finite and > 0, got {value}")
             }
+            #[cfg(feature = "train")]
             FocalError::InvalidLearningRate { value } => {
                 write!(f, "learning rate must be finite and > 0, got {value}")
             }
+            #[cfg(feature = "train")]
             FocalError::InvalidMomentum { value } => {
                 write!(f, "momentum must be in [0, 1), got {value}")
             }
+            #[cfg(feature = "train")]
             FocalError::NonFiniteFeature { index } => {
                 write!(f, "feature[{index}] is not finite")
             }
+            #[cfg(feature = "train")]
             FocalError::TooManySamples { samples } => {
                 write!(f, "{samples} samples: an epoch takes at most 2^32 - 1")
             }

@@ -2,7 +2,7 @@
 //! through `exp(γ · ln(1 − p_t))` otherwise, with the exponent carried exactly where it is
 //! large.
 
-use crate::lanes::Lanes;
+use crate::kernel_math::KernelMath;
 
 /// Above this γ the exponent `γ·softplus(z)` is formed in plain `f32` (the factor is then 0
 /// or 1 to within rounding for all but a sliver of inputs), which keeps the exact product
@@ -17,6 +17,7 @@ const SOFTPLUS_CAP: f32 = 18_446_744_073_709_551_616.0;
 
 /// How `(1 − p_t)^γ` is evaluated for a validated γ.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub(crate) enum Focusing {
     /// γ ∈ {0, 1, 2, 3, 4, 5}: products of `1 − p_t` for soft targets; hard targets multiply
     /// only for γ <= 2 (see [`Focusing::power_of_softplus`]).
@@ -55,7 +56,7 @@ impl Focusing {
     /// exact (Dekker's product), so `exp` sees the exponent's full value however large,
     /// instead of a rounding error it would scale by the exponent's size.
     #[inline(always)]
-    pub(crate) fn power_of_softplus<R: Lanes>(self, q: R, relu: R, tail: R) -> R {
+    pub(crate) fn power_of_softplus<R: KernelMath>(self, q: R, relu: R, tail: R) -> R {
         match self {
             Focusing::Integer(n) if n <= 2 => integer_power(q, n),
             // Small integers have at most 12 significant bits: they are their own `hi`.
@@ -67,7 +68,7 @@ impl Focusing {
 
     /// `q^γ` for any `q = 1 − p_t` in (0, 1]; `ln_q` is evaluated only for non-integer γ.
     #[inline(always)]
-    pub(crate) fn power<R: Lanes>(self, q: R, ln_q: impl FnOnce() -> R) -> R {
+    pub(crate) fn power<R: KernelMath>(self, q: R, ln_q: impl FnOnce() -> R) -> R {
         match self {
             Focusing::Integer(n) => integer_power(q, n),
             Focusing::Real { gamma, .. } | Focusing::Huge(gamma) => {
@@ -80,7 +81,7 @@ impl Focusing {
 /// `exp(−γ·(relu + tail))` with `γ·relu` carried exactly as `product + error` (`γ = hi + lo`,
 /// each half of at most 12 significant bits).
 #[inline(always)]
-fn exp_of_product<R: Lanes>(relu: R, tail: R, gamma: f32, hi: f32, lo: f32) -> R {
+fn exp_of_product<R: KernelMath>(relu: R, tail: R, gamma: f32, hi: f32, lo: f32) -> R {
     let u = relu.cap(SOFTPLUS_CAP);
     let c = R::splat(SPLITTER) * u;
     let u_hi = c - (c - u);
@@ -93,7 +94,7 @@ fn exp_of_product<R: Lanes>(relu: R, tail: R, gamma: f32, hi: f32, lo: f32) -> R
 
 /// `q^n` for `n` in 0..=5 by multiplication.
 #[inline(always)]
-fn integer_power<R: Lanes>(q: R, n: u8) -> R {
+fn integer_power<R: KernelMath>(q: R, n: u8) -> R {
     match n {
         0 => R::splat(1.0),
         1 => q,

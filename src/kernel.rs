@@ -2,7 +2,7 @@
 
 /// Which implementation of the elementary functions a loss uses.
 ///
-/// Both kernels evaluate the same formulas (written once, generic over the lane type); they
+/// Both kernels evaluate the same formulas (written once, generic over the number type); they
 /// differ only in how `exp` and `log` are computed. Both are available on every target.
 ///
 /// ```
@@ -16,15 +16,19 @@
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Kernel {
-    /// Many lanes at a time (sixteen on x86-64 and aarch64: AVX-512, AVX2, SSE2 or NEON; one on
-    /// Cortex-M and other targets without vector registers) with the crate's own
-    /// [`approx`](crate::approx) `exp` / `log`. Uses only IEEE basic operations in a fixed
-    /// order, so its results are bit-identical for any slice length, split, alignment, lane
-    /// width or instruction set.
+    /// The crate's own [`approx`](crate::approx) `exp` / `log`, built from IEEE basic
+    /// operations in a fixed order (no fused multiply-add, no platform math library): its
+    /// results are the same bits on every target, for any slice length, split or alignment.
+    ///
+    /// That determinism, not vectorisation, is what it guarantees. It evaluates sixteen
+    /// elements (or rows) at a time on x86-64 and aarch64 (AVX-512, AVX2, SSE2 or NEON) and
+    /// one at a time on Cortex-M and other targets without vector registers; the number of
+    /// lanes never changes a result.
     #[default]
     Simd,
-    /// One element at a time with `libm`'s `expf` and `log1pf`: the reference-quality
-    /// scalar path.
+    /// One element at a time with `libm`'s `expf`, `logf` and `log1pf`: the
+    /// reference-quality scalar path.
     Libm,
 }

@@ -18,11 +18,11 @@
 //! The multi-class form, [`SoftmaxFocal`], adds per-class α, an ignore index, soft targets and
 //! a channels-first layout.
 //!
-//! Two kernels evaluate the same formulas: [`Kernel::Simd`] (sixteen lanes on x86-64 and
-//! aarch64, one elsewhere, Cortex-M included; the crate's own [`approx`] functions;
-//! bit-identical on every target the tests run on, see the README) and
-//! [`Kernel::Libm`] (scalar, libm). With the `train` feature, the `train` module adds a small
-//! allocation-free training loop (models, SGD with momentum, mini-batches).
+//! Two kernels evaluate the same formulas: [`Kernel::Simd`] (the crate's own [`approx`]
+//! functions, bit-identical on every target the tests run on, see the README; sixteen lanes on
+//! x86-64 and aarch64, one elsewhere, Cortex-M included) and [`Kernel::Libm`] (scalar, libm).
+//! With the `train` feature, the `train` module adds a small allocation-free training loop
+//! (models, SGD with momentum, mini-batches).
 //! Every bad input returns a [`FocalError`]; nothing panics on user input.
 
 #![no_std]
@@ -33,18 +33,16 @@ pub mod approx;
 mod error;
 mod focusing;
 mod kernel;
-mod lanes;
+mod kernel_math;
 mod reduction;
 mod sigmoid;
 mod simd;
+mod sink;
 mod softmax;
 mod sum;
 mod target;
 #[cfg(feature = "train")]
 pub mod train;
-
-#[cfg(feature = "defmt")]
-mod defmt_impls;
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -18,6 +18,7 @@ use crate::FocalError;
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Reduction {
     /// The sum of the per-element losses.
     Sum,

@@ -1,10 +1,10 @@
-//! The crate's own `exp` and `log` approximations, used by [`Kernel::Simd`](crate::Kernel).
+//! The crate's own `exp` and `log` approximations, used by [`Kernel::Simd`](crate::Kernel::Simd).
 //!
 //! They use only IEEE-754 basic operations (+, −, ×, ÷, comparisons, bit moves), never a
-//! fused multiply-add, so they return the same bits on every target: x86 SSE2 or AVX2, aarch64
-//! NEON, Cortex-M with or without an FPU. The scalar functions here run the lane code on
-//! one lane (the lane type of Cortex-M targets), so a firmware engineer can reproduce on the
-//! host exactly what the device computes.
+//! fused multiply-add, so they return the same bits on every target and at every lane count:
+//! x86-64 SSE2, AVX2 or AVX-512, aarch64 NEON, Cortex-M with or without an FPU. The scalar
+//! functions here run the lane code on one lane (the lane type of Cortex-M targets), so a
+//! firmware engineer can reproduce on the host exactly what the device computes.
 //!
 //! Each function has an error budget in ULP beside it: the worst error over every `f32` of its
 //! domain (`ln`: every third), measured by `cargo run --release --example approx_exhaustive`
@@ -30,7 +30,7 @@ pub const LN_MAX_ULP: f32 = 0.83;
 /// Largest error of [`ln_1p`](fn@ln_1p) in ULP, for inputs in [0, 1].
 pub const LN_1P_MAX_ULP: f32 = 1.24;
 
-/// `e^x` with the SIMD kernel's approximation (within [`EXP_MAX_ULP`]).
+/// `e^x` with `Kernel::Simd`'s approximation (within [`EXP_MAX_ULP`]).
 ///
 /// ```
 /// let y = focal_loss::approx::exp(1.0);
@@ -41,7 +41,7 @@ pub fn exp(x: f32) -> f32 {
     exp_lanes(Single::splat(x)).to_array()[0]
 }
 
-/// Natural logarithm with the SIMD kernel's approximation (within [`LN_MAX_ULP`]).
+/// Natural logarithm with `Kernel::Simd`'s approximation (within [`LN_MAX_ULP`]).
 /// `ln(0) = -∞`, negative or NaN input gives NaN.
 ///
 /// ```
@@ -53,7 +53,7 @@ pub fn ln(x: f32) -> f32 {
     ln_lanes(Single::splat(x)).to_array()[0]
 }
 
-/// `ln(1 + e)` for `e` in [0, 1] as the SIMD kernel computes it (within [`LN_1P_MAX_ULP`]);
+/// `ln(1 + e)` for `e` in [0, 1] as `Kernel::Simd` computes it (within [`LN_1P_MAX_ULP`]);
 /// this is the tail of every softplus in the crate. Outside [0, 1] the result is unspecified.
 ///
 /// ```

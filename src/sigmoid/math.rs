@@ -1,5 +1,6 @@
-//! The sigmoid focal loss and its derivative for one element (or eight), written once over
-//! [`Lanes`] and evaluated by both kernels.
+//! The sigmoid focal loss and its derivative for one element per lane (one `f32`, or the
+//! [`WIDTH`](crate::simd::WIDTH) lanes of `Kernel::Simd`), written once over [`KernelMath`]
+//! and evaluated by both kernels.
 //!
 //! With `p = σ(x)`, `p_t = p·t + (1−p)(1−t)` and `CE = −t·ln p − (1−t)·ln(1−p)`, the focal
 //! loss is `FL = (1 − p_t)^γ · CE` (α and weights are applied by the caller). Nothing here
@@ -8,7 +9,7 @@
 //! `(1 − p_t)^(γ−1)` appears in the gradient, so it is finite for every γ >= 0.
 
 use crate::focusing::Focusing;
-use crate::lanes::Lanes;
+use crate::kernel_math::KernelMath;
 
 /// Where `p_t·CE` (or `(q'/q)·CE`) multiplies a quantity that underflowed to 0, CE may be +∞
 /// (an infinite logit). While that quantity is non-zero, |x| < 104 and CE < 105, so capping
@@ -35,7 +36,7 @@ struct Logistic<R> {
 }
 
 #[inline(always)]
-fn logistic<R: Lanes>(x: R) -> Logistic<R> {
+fn logistic<R: KernelMath>(x: R) -> Logistic<R> {
     let one = R::splat(1.0);
     let e = (-x.abs()).exp();
     let d = one + e;
@@ -65,7 +66,12 @@ fn logistic<R: Lanes>(x: R) -> Logistic<R> {
 /// `ln(1 − p_t) = −softplus(z) = −(max(z, 0) + tail)` and
 /// `dFL/dz = −(1−p_t)^γ · [(1 − p_t) + γ·p_t·CE]`.
 #[inline(always)]
-fn hard<R: Lanes>(l: &Logistic<R>, positive: R::Mask, focusing: Focusing, gamma: f32) -> (R, R) {
+fn hard<R: KernelMath>(
+    l: &Logistic<R>,
+    positive: R::Mask,
+    focusing: Focusing,
+    gamma: f32,
+) -> (R, R) {
     let p_t = R::select(positive, l.sig, l.sig_neg);
     let q = R::select(positive, l.sig_neg, l.sig);
     let ce = R::select(positive, l.softplus_neg, l.softplus);
@@ -81,7 +87,7 @@ fn hard<R: Lanes>(l: &Logistic<R>, positive: R::Mask, focusing: Focusing, gamma:
 /// sums of non-negative terms (no cancellation); with `q' = (1−2t)·σ(x)·σ(−x)` and
 /// `CE' = (1−t)·σ(x) − t·σ(−x)`, `dFL/dx = q^γ · [CE' + γ·(q'/q)·CE]`.
 #[inline(always)]
-fn soft<R: Lanes>(l: &Logistic<R>, t: R, focusing: Focusing, gamma: f32) -> (R, R) {
+fn soft<R: KernelMath>(l: &Logistic<R>, t: R, focusing: Focusing, gamma: f32) -> (R, R) {
     let one = R::splat(1.0);
     let not_t = one - t;
     let ce = t * l.softplus_neg + not_t * l.softplus;
@@ -102,7 +108,7 @@ fn soft<R: Lanes>(l: &Logistic<R>, t: R, focusing: Focusing, gamma: f32) -> (R, 
 /// the caller guarantees that every valid target is 0 or 1; invalid ones are reported and their
 /// lanes' results unused.
 #[inline(always)]
-pub(crate) fn focal<R: Lanes>(
+pub(crate) fn focal<R: KernelMath>(
     x: R,
     t: R,
     focusing: Focusing,

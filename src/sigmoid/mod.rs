@@ -5,9 +5,10 @@ mod run;
 
 use crate::error::FocalError;
 use crate::focusing::Focusing;
+use crate::sink::{Gradient, Losses, Sink, SumOnly};
 use crate::target::BinaryTarget;
 use crate::{Kernel, Reduction};
-use run::{GRAD, LOSS, Pass, SUM_ONLY, run};
+use run::{Pass, run};
 
 /// Sigmoid focal loss, `FL = α_t · (1 − p_t)^γ · BCE`, with torchvision's
 /// `sigmoid_focal_loss` semantics: `p = σ(x)`, `p_t = p·t + (1−p)(1−t)`,
@@ -27,6 +28,7 @@ use run::{GRAD, LOSS, Pass, SUM_ONLY, run};
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SigmoidFocal {
     gamma: f32,
     alpha: Option<f32>,
@@ -148,28 +150,28 @@ impl SigmoidFocal {
         self.kernel
     }
 
-    fn pass(&self, grad_scale: f32) -> Pass {
+    fn pass(&self) -> Pass {
         Pass {
             kernel: self.kernel,
             gamma: self.gamma,
             focusing: self.focusing,
             alpha: self.alpha,
-            grad_scale,
         }
     }
 
-    /// Runs a reducing pass (`OUT` is `SUM_ONLY` or `GRAD`) and applies the reduction.
-    fn reduce<T: BinaryTarget, const OUT: u8, const WEIGHTED: bool>(
+    /// Runs a reducing pass into the sink `sink(1 / divisor)` ([`SumOnly`] or a
+    /// [`Gradient`] with that scale) and applies the reduction.
+    fn reduce<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
         &self,
         logits: &[f32],
         targets: &[T],
         weights: &[f32],
         reduction: Reduction,
-        grad: &mut [f32],
+        sink: impl FnOnce(f32) -> S,
     ) -> Result<f32, FocalError> {
         let divisor = reduction.divisor(logits.len())?;
-        let pass = self.pass((1.0 / divisor) as f32);
-        let sum = run::<T, OUT, WEIGHTED>(pass, logits, targets, weights, grad)?;
+        let sink = sink((1.0 / divisor) as f32);
+        let sum = run::<T, S, WEIGHTED>(self.pass(), logits, targets, weights, sink)?;
         Ok((sum / divisor) as f32)
     }
 
@@ -191,7 +193,7 @@ impl SigmoidFocal {
         targets: &[T],
         reduction: Reduction,
     ) -> Result<f32, FocalError> {
-        self.reduce::<T, SUM_ONLY, false>(logits, targets, &[], reduction, &mut [])
+        self.reduce::<T, _, false>(logits, targets, &[], reduction, |_| SumOnly)
     }
 
     /// The reduced loss with a non-negative weight per element (mmdet's `weight`).
@@ -215,7 +217,7 @@ impl SigmoidFocal {
         weights: &[f32],
         reduction: Reduction,
     ) -> Result<f32, FocalError> {
-        self.reduce::<T, SUM_ONLY, true>(logits, targets, weights, reduction, &mut [])
+        self.reduce::<T, _, true>(logits, targets, weights, reduction, |_| SumOnly)
     }
 
     /// Writes each element's loss to `out` (same length as `logits`).
@@ -235,7 +237,7 @@ impl SigmoidFocal {
         targets: &[T],
         out: &mut [f32],
     ) -> Result<(), FocalError> {
-        run::<T, LOSS, false>(self.pass(1.0), logits, targets, &[], out).map(|_| ())
+        run::<T, _, false>(self.pass(), logits, targets, &[], Losses(out)).map(|_| ())
     }
 
     /// Writes each element's weighted loss to `out`.
@@ -254,7 +256,7 @@ impl SigmoidFocal {
         weights: &[f32],
         out: &mut [f32],
     ) -> Result<(), FocalError> {
-        run::<T, LOSS, true>(self.pass(1.0), logits, targets, weights, out).map(|_| ())
+        run::<T, _, true>(self.pass(), logits, targets, weights, Losses(out)).map(|_| ())
     }
 
     /// The reduced loss, and in `grad` (same length as `logits`) its gradient with respect to
@@ -279,7 +281,10 @@ impl SigmoidFocal {
         reduction: Reduction,
         grad: &mut [f32],
     ) -> Result<f32, FocalError> {
-        self.reduce::<T, GRAD, false>(logits, targets, &[], reduction, grad)
+        self.reduce::<T, _, false>(logits, targets, &[], reduction, |scale| Gradient {
+            grad,
+            scale,
+        })
     }
 
     /// [`loss_and_grad`](Self::loss_and_grad) with a non-negative weight per element.
@@ -300,6 +305,9 @@ impl SigmoidFocal {
         reduction: Reduction,
         grad: &mut [f32],
     ) -> Result<f32, FocalError> {
-        self.reduce::<T, GRAD, true>(logits, targets, weights, reduction, grad)
+        self.reduce::<T, _, true>(logits, targets, weights, reduction, |scale| Gradient {
+            grad,
+            scale,
+        })
     }
 }

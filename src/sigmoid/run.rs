@@ -6,19 +6,10 @@ use super::math::focal;
 use crate::Kernel;
 use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
-use crate::simd::{SimdF32, WIDTH, Wide};
+use crate::simd::{F32s, SimdF32, WIDTH};
+use crate::sink::{Sink, Writes};
 use crate::sum::BlockSum;
 use crate::target::BinaryTarget;
-
-/// What a pass writes besides the sum of the losses (a const parameter of the pass, so that
-/// each public entry point compiles to one straight loop).
-pub(crate) type Output = u8;
-/// Nothing: only the sum.
-pub(crate) const SUM_ONLY: Output = 0;
-/// `out[i]` = the weighted loss of element `i`.
-pub(crate) const LOSS: Output = 1;
-/// `out[i]` = `grad_scale` × d(weighted loss of element `i`)/d`logits[i]`.
-pub(crate) const GRAD: Output = 2;
 
 /// One pass's hyper-parameters.
 #[derive(Clone, Copy)]
@@ -27,44 +18,47 @@ pub(crate) struct Pass {
     pub gamma: f32,
     pub focusing: Focusing,
     pub alpha: Option<f32>,
-    pub grad_scale: f32,
 }
 
 /// Validates lengths, runs the pass, and returns the sum of the weighted losses.
 ///
-/// `weights` is ignored unless `WEIGHTED`; `out` unless `OUT` writes. On error the contents
-/// of `out` are unspecified.
-pub(crate) fn run<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
+/// `weights` is ignored unless `WEIGHTED`. On error the contents of the sink's slice are
+/// unspecified.
+pub(crate) fn run<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
     pass: Pass,
     logits: &[f32],
     targets: &[T],
     weights: &[f32],
-    out: &mut [f32],
+    mut sink: S,
 ) -> Result<f64, FocalError> {
     let n = logits.len();
     check_len(Operand::Targets, n, targets.len())?;
     if WEIGHTED {
         check_len(Operand::Weights, n, weights.len())?;
     }
-    match OUT {
-        LOSS => check_len(Operand::Output, n, out.len())?,
-        GRAD => check_len(Operand::Grad, n, out.len())?,
-        _ => {}
+    match S::WRITES {
+        Writes::Loss => check_len(Operand::Output, n, sink.out().len())?,
+        Writes::Grad => check_len(Operand::Grad, n, sink.out().len())?,
+        Writes::Nothing => {}
     }
     let (focusing, gamma) = (pass.focusing, pass.gamma);
     let (sum, suspicious) = match pass.kernel {
-        Kernel::Simd => sweep::<T, OUT, WEIGHTED>(pass, logits, targets, weights, out, |x, t| {
-            focal::<Wide>(x, t, focusing, gamma, T::ALWAYS_HARD)
-        }),
-        Kernel::Libm => sweep::<T, OUT, WEIGHTED>(pass, logits, targets, weights, out, |x, t| {
-            let (x, t) = (x.to_array(), t.to_array());
-            let mut loss = [0.0f32; WIDTH];
-            let mut grad = [0.0f32; WIDTH];
-            for i in 0..WIDTH {
-                (loss[i], grad[i]) = focal::<f32>(x[i], t[i], focusing, gamma, T::ALWAYS_HARD);
-            }
-            (Wide::from_array(loss), Wide::from_array(grad))
-        }),
+        Kernel::Simd => {
+            sweep::<T, S, WEIGHTED>(pass, logits, targets, weights, &mut sink, |x, t| {
+                focal::<F32s>(x, t, focusing, gamma, T::ALWAYS_HARD)
+            })
+        }
+        Kernel::Libm => {
+            sweep::<T, S, WEIGHTED>(pass, logits, targets, weights, &mut sink, |x, t| {
+                let (x, t) = (x.to_array(), t.to_array());
+                let mut loss = [0.0f32; WIDTH];
+                let mut grad = [0.0f32; WIDTH];
+                for i in 0..WIDTH {
+                    (loss[i], grad[i]) = focal::<f32>(x[i], t[i], focusing, gamma, T::ALWAYS_HARD);
+                }
+                (F32s::from_array(loss), F32s::from_array(grad))
+            })
+        }
     };
     if suspicious {
         first_bad_input(logits, targets, WEIGHTED.then_some(weights))?;
@@ -76,22 +70,22 @@ pub(crate) fn run<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
 ///
 /// One loop body serves the full chunks and the padded tail, so it is inlined once.
 #[inline(always)]
-fn sweep<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
+fn sweep<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
     pass: Pass,
     logits: &[f32],
     targets: &[T],
     weights: &[f32],
-    out: &mut [f32],
-    element: impl Fn(Wide, Wide) -> (Wide, Wide),
+    sink: &mut S,
+    element: impl Fn(F32s, F32s) -> (F32s, F32s),
 ) -> (f64, bool) {
     let (x_body, x_tail) = logits.as_chunks::<WIDTH>();
     let (t_body, t_tail) = targets.as_chunks::<WIDTH>();
     let (w_body, w_tail) = weights.as_chunks::<WIDTH>();
-    let (out_body, out_tail) = out.as_chunks_mut::<WIDTH>();
-    let (zero, one) = (Wide::ZERO, Wide::splat(1.0));
-    let alpha = pass.alpha.map(|a| (Wide::splat(a), Wide::splat(1.0 - a)));
-    let grad_scale = Wide::splat(pass.grad_scale);
-    let lane_index = Wide::from_array(core::array::from_fn(|i| i as f32));
+    let grad_scale = F32s::splat(sink.grad_scale());
+    let (out_body, out_tail) = sink.out().as_chunks_mut::<WIDTH>();
+    let (zero, one) = (F32s::ZERO, F32s::splat(1.0));
+    let alpha = pass.alpha.map(|a| (F32s::splat(a), F32s::splat(1.0 - a)));
+    let lane_index = F32s::from_array(core::array::from_fn(|i| i as f32));
     let mut sum = BlockSum::new();
     let mut bad = zero;
     let chunks = x_body.len() + usize::from(!x_tail.is_empty());
@@ -99,17 +93,17 @@ fn sweep<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
         let full = c < x_body.len();
         let (x, t, w) = if full {
             let w = if WEIGHTED {
-                Wide::from_array(w_body[c])
+                F32s::from_array(w_body[c])
             } else {
                 one
             };
-            (Wide::from_array(x_body[c]), load_targets(&t_body[c]), w)
+            (F32s::from_array(x_body[c]), load_targets(&t_body[c]), w)
         } else {
             let w = if WEIGHTED {
                 load(w_tail)
             } else {
                 lane_index
-                    .lt(Wide::splat(x_tail.len() as f32))
+                    .lt(F32s::splat(x_tail.len() as f32))
                     .select(one, zero)
             };
             (load(x_tail), load_targets(t_tail), w)
@@ -130,12 +124,12 @@ fn sweep<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
         };
         let mut ok = target_ok & x.eq(x);
         if WEIGHTED {
-            ok = ok & w.ge(zero) & w.lt(Wide::splat(f32::INFINITY));
+            ok = ok & w.ge(zero) & w.lt(F32s::splat(f32::INFINITY));
         }
         bad |= !ok;
 
-        if OUT != SUM_ONLY {
-            let values = if OUT == GRAD {
+        if S::WRITES != Writes::Nothing {
+            let values = if S::WRITES == Writes::Grad {
                 (factor * dfl * grad_scale).to_array()
             } else {
                 loss.to_array()
@@ -151,16 +145,16 @@ fn sweep<T: BinaryTarget, const OUT: Output, const WEIGHTED: bool>(
 
 /// Up to [`WIDTH`] values, the missing lanes 0.
 #[inline(always)]
-fn load(values: &[f32]) -> Wide {
-    Wide::from_array(core::array::from_fn(|i| {
+fn load(values: &[f32]) -> F32s {
+    F32s::from_array(core::array::from_fn(|i| {
         values.get(i).copied().unwrap_or(0.0)
     }))
 }
 
 /// Up to [`WIDTH`] targets as probabilities, the missing lanes 0.
 #[inline(always)]
-fn load_targets<T: BinaryTarget>(values: &[T]) -> Wide {
-    Wide::from_array(core::array::from_fn(|i| {
+fn load_targets<T: BinaryTarget>(values: &[T]) -> F32s {
+    F32s::from_array(core::array::from_fn(|i| {
         values.get(i).map_or(0.0, |t| t.to_f32())
     }))
 }

@@ -1,15 +1,17 @@
-//! The vector types the SIMD kernel runs on, behind one small trait so that the approximations
-//! and formulas are written once for every width.
+//! The lane types [`Kernel::Simd`](crate::Kernel::Simd) runs on, behind one small trait
+//! ([`SimdF32`]) so that the approximations and formulas are written once for every width.
 //!
 //! The width is chosen per target for speed and code size only; it never changes a result,
 //! since every operation is lane-wise and the summation order is fixed by [`crate::sum`].
-//! 64-bit hosts take sixteen lanes (one AVX-512 register, or two AVX2 / four SSE2 / four NEON
-//! registers whose independent chains overlap). Every other target, Cortex-M first, takes
-//! one lane ([`Single`]): without vector registers, `wide` lowers lanes to copies of scalar
-//! code, which costs flash, stack and instructions and buys nothing.
+//! x86-64 and aarch64 take sixteen lanes (`wide`'s `f32x16`: one AVX-512 register, or two
+//! AVX2 / four SSE2 / four NEON registers whose independent chains overlap). Every other
+//! target, Cortex-M first, takes one lane ([`Single`]): without vector registers, `wide`
+//! lowers lanes to copies of scalar code, which costs flash, stack and instructions and buys
+//! nothing. So "SIMD" names the kernel's arithmetic (the crate's own approximations, the same
+//! bits everywhere), not a promise of vector instructions.
 //!
-//! `--cfg focal_loss_lanes8` (eight lanes) and `--cfg focal_loss_lanes1` (one) select the
-//! other widths on any target, so the host can check that the width changes no bit.
+//! `--cfg focal_loss_lanes8` (eight lanes, `f32x8`) and `--cfg focal_loss_lanes1` (one) select
+//! the other widths on any target, so the host can check that the width changes no bit.
 
 mod single;
 
@@ -19,17 +21,20 @@ use wide::{f32x8, f32x16, i32x8, i32x16};
 
 pub(crate) use single::Single;
 
-/// The lane type of [`Kernel::Simd`](crate::Kernel::Simd) on this target.
+/// The `f32` lanes [`Kernel::Simd`](crate::Kernel::Simd) computes at a time on this target:
+/// sixteen (`wide`'s `f32x16`) on x86-64 and aarch64.
 #[cfg(all(
     any(target_arch = "x86_64", target_arch = "aarch64"),
     not(focal_loss_lanes8),
     not(focal_loss_lanes1)
 ))]
-pub(crate) type Wide = f32x16;
-/// The lane type of [`Kernel::Simd`](crate::Kernel::Simd) on this target.
+pub(crate) type F32s = f32x16;
+/// The `f32` lanes [`Kernel::Simd`](crate::Kernel::Simd) computes at a time on this target:
+/// eight (`wide`'s `f32x8`), selected by `--cfg focal_loss_lanes8`.
 #[cfg(all(focal_loss_lanes8, not(focal_loss_lanes1)))]
-pub(crate) type Wide = f32x8;
-/// The lane type of [`Kernel::Simd`](crate::Kernel::Simd) on this target.
+pub(crate) type F32s = f32x8;
+/// The `f32` lanes [`Kernel::Simd`](crate::Kernel::Simd) computes at a time on this target:
+/// one ([`Single`]), on targets without vector registers or with `--cfg focal_loss_lanes1`.
 #[cfg(any(
     focal_loss_lanes1,
     all(
@@ -37,12 +42,13 @@ pub(crate) type Wide = f32x8;
         not(focal_loss_lanes8)
     )
 ))]
-pub(crate) type Wide = Single;
+pub(crate) type F32s = Single;
 
-/// Lanes of [`Wide`].
-pub(crate) const WIDTH: usize = core::mem::size_of::<Wide>() / 4;
+/// The number of lanes of [`F32s`]: 16 on x86-64 and aarch64, 1 on other targets (8 or 1
+/// with the `focal_loss_lanes*` cfgs).
+pub(crate) const WIDTH: usize = core::mem::size_of::<F32s>() / 4;
 
-/// A vector of `f32` lanes with IEEE basic operations.
+/// `f32` lanes with IEEE basic operations: `wide`'s vectors and [`Single`].
 pub(crate) trait SimdF32:
     Copy
     + Add<Output = Self>
@@ -77,7 +83,7 @@ pub(crate) trait SimdF32:
     fn from_int(v: Self::Int) -> Self;
 }
 
-/// A vector of `i32` lanes.
+/// `i32` lanes, the integer view of a [`SimdF32`].
 pub(crate) trait SimdI32:
     Copy
     + Add<Output = Self>

@@ -1,6 +1,6 @@
 //! One `f32` lane behind the [`SimdF32`] interface: the lane type of `Kernel::Simd` on targets
-//! without vector registers (Cortex-M), where `wide` would lower eight lanes to eight copies
-//! of scalar code and spill them to the stack.
+//! without vector registers (Cortex-M), where `wide` would lower a vector to one copy of
+//! scalar code per lane and spill the lanes to the stack.
 //!
 //! Every operation is the same IEEE-754 operation a vector lane performs, and masks are the
 //! same all-ones / all-zeros bit patterns, so one lane computes the same bits as sixteen.

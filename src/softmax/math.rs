@@ -1,5 +1,5 @@
 //! The softmax focal loss of one row (or one row per lane) and its gradient, written once
-//! over [`Lanes`] and evaluated by both kernels.
+//! over [`KernelMath`] and evaluated by both kernels.
 //!
 //! With `m` the row maximum, `e_j = exp(z_j − m)`, `S' = Σ_{j≠c} e_j` (summed without `e_c`,
 //! in increasing `j`) and `S = e_c + S'`:
@@ -10,7 +10,7 @@
 //! `(1 − p_c)^(γ−1)` is formed and the gradient is finite for every γ >= 0.
 
 use crate::focusing::Focusing;
-use crate::lanes::Lanes;
+use crate::kernel_math::KernelMath;
 
 /// Access to the logits of the row(s) being computed, one class at a time.
 pub(crate) trait Rows<R> {
@@ -28,7 +28,7 @@ pub(crate) trait Rows<R> {
 /// −60 would cost 30 ULP. `+∞ − +∞` (and `−∞ − −∞`) is taken as 0, so that rows holding
 /// infinite logits give the limit (those classes share the probability).
 #[inline(always)]
-fn shifted<R: Lanes>(z: R, m: R) -> (R, R) {
+fn shifted<R: KernelMath>(z: R, m: R) -> (R, R) {
     let zero = R::splat(0.0);
     let hi = z - m;
     let back = hi - z;
@@ -39,13 +39,13 @@ fn shifted<R: Lanes>(z: R, m: R) -> (R, R) {
 
 /// `e^(z − m)` from [`shifted`].
 #[inline(always)]
-fn share<R: Lanes>((hi, lo): (R, R)) -> R {
+fn share<R: KernelMath>((hi, lo): (R, R)) -> R {
     R::exp_sum(hi, lo)
 }
 
 /// `max_j z_j` per lane (NaN logits are caught by the caller's checks).
 #[inline(always)]
-fn row_max<R: Lanes, B: Rows<R>>(rows: &B, classes: usize) -> R {
+fn row_max<R: KernelMath, B: Rows<R>>(rows: &B, classes: usize) -> R {
     let mut m = R::splat(f32::NEG_INFINITY);
     for j in 0..classes {
         let z = rows.logit(j);
@@ -62,7 +62,7 @@ struct Compensated<R> {
     lost: R,
 }
 
-impl<R: Lanes> Compensated<R> {
+impl<R: KernelMath> Compensated<R> {
     #[inline(always)]
     fn new() -> Self {
         Compensated {
@@ -84,7 +84,7 @@ impl<R: Lanes> Compensated<R> {
 
 /// The class index `j` as lanes (exact: classes are at most 2^24).
 #[inline(always)]
-fn class<R: Lanes>(j: usize) -> R {
+fn class<R: KernelMath>(j: usize) -> R {
     R::splat(j as f32)
 }
 
@@ -92,7 +92,7 @@ fn class<R: Lanes>(j: usize) -> R {
 /// `log p`, `1 − p`, and whether `p` is the row's largest probability with `S'` (then
 /// `log p = −log1p(S')`, `1 − p = S'/S`, and the ratio is `−log1p(S')·S/S'`, → −1 as `S' → 0`).
 #[inline(always)]
-fn log_over_complement<R: Lanes>(
+fn log_over_complement<R: KernelMath>(
     log_p: R,
     not_p: R,
     log1p_rest: R,
@@ -121,7 +121,7 @@ const RATIO_FLOOR: f32 = -1.0e4;
 ///
 /// Returns the loss and `S` (NaN exactly when a logit of the row is NaN).
 #[inline(always)]
-pub(crate) fn hard_rows<R: Lanes, B: Rows<R>>(
+pub(crate) fn hard_rows<R: KernelMath, B: Rows<R>>(
     rows: &mut B,
     classes: usize,
     c: R,
@@ -179,7 +179,7 @@ pub(crate) fn hard_rows<R: Lanes, B: Rows<R>>(
 /// `S − e_j >= S/2` loses nothing. Returns the loss and `S` (NaN exactly when a logit of the
 /// row is NaN).
 #[inline(always)]
-pub(crate) fn soft_rows<R: Lanes, B: Rows<R>>(
+pub(crate) fn soft_rows<R: KernelMath, B: Rows<R>>(
     rows: &mut B,
     classes: usize,
     weight: impl Fn(usize) -> R,

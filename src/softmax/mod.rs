@@ -5,9 +5,10 @@ mod run;
 
 use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
+use crate::sink::{Gradient, Losses, SumOnly};
 use crate::target::SoftmaxTarget;
 use crate::{Kernel, Reduction};
-use run::{Pass, Shape, Sink, checked_rows, counted_rows, run};
+use run::{Pass, Shape, checked_rows, counted_rows, run};
 
 /// Largest `|Σ_j y_j − 1|` accepted for a row of soft targets. It covers the rounding of
 /// `f32` probabilities (about `C · 2^-24`) for any realistic class count, and rejects
@@ -29,6 +30,7 @@ const MAX_CLASSES: usize = 1 << 24;
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Layout {
     /// `(N, C)`: the classes of one sample are contiguous; `logits.len() == N · C`.
     #[default]
@@ -62,6 +64,7 @@ pub enum Layout {
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SoftmaxFocal<'a> {
     classes: usize,
     gamma: f32,
@@ -280,7 +283,7 @@ impl<'a> SoftmaxFocal<'a> {
         let rows = checked_rows(&pass, logits, targets)?;
         let counted = counted_rows(&pass, rows, targets)?;
         let divisor = reduction.divisor(counted)?;
-        Ok((run(pass, logits, targets, Sink::None)? / divisor) as f32)
+        Ok((run(pass, logits, targets, SumOnly)? / divisor) as f32)
     }
 
     /// Writes each sample's (or pixel's) loss to `out`, of length `logits.len() / C`; ignored
@@ -303,7 +306,7 @@ impl<'a> SoftmaxFocal<'a> {
         let rows = checked_rows(&pass, logits, targets)?;
         check_len(Operand::Output, rows, out.len())?;
         counted_rows(&pass, rows, targets)?;
-        run(pass, logits, targets, Sink::Loss(out)).map(|_| ())
+        run(pass, logits, targets, Losses(out)).map(|_| ())
     }
 
     /// The reduced loss, and in `grad` (same length as `logits`) its gradient with respect to
@@ -331,12 +334,8 @@ impl<'a> SoftmaxFocal<'a> {
         check_len(Operand::Grad, logits.len(), grad.len())?;
         let counted = counted_rows(&pass, rows, targets)?;
         let divisor = reduction.divisor(counted)?;
-        let sum = run(
-            pass,
-            logits,
-            targets,
-            Sink::Grad(grad, (1.0 / divisor) as f32),
-        )?;
+        let scale = (1.0 / divisor) as f32;
+        let sum = run(pass, logits, targets, Gradient { grad, scale })?;
         Ok((sum / divisor) as f32)
     }
 }

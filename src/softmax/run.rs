@@ -6,8 +6,9 @@ use super::math::{Rows, hard_rows, soft_rows};
 use crate::Kernel;
 use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
-use crate::lanes::Lanes;
-use crate::simd::{SimdF32, WIDTH, Wide};
+use crate::kernel_math::KernelMath;
+use crate::simd::{F32s, SimdF32, WIDTH};
+use crate::sink::{Sink, Writes};
 use crate::sum::BlockSum;
 use crate::target::SoftmaxTarget;
 
@@ -47,16 +48,6 @@ pub(crate) struct Pass<'a> {
     pub alpha: Option<&'a [f32]>,
     pub ignore_index: Option<i64>,
     pub shape: Shape,
-}
-
-/// What a pass writes besides the sum of the losses.
-pub(crate) enum Sink<'o> {
-    /// Nothing.
-    None,
-    /// One loss per row.
-    Loss(&'o mut [f32]),
-    /// The gradient, one value per logit, times the scale.
-    Grad(&'o mut [f32], f32),
 }
 
 /// The lengths: `logits` must hold whole images (rows of C, or C × spatial for
@@ -139,24 +130,53 @@ fn validate_soft<T: SoftmaxTarget>(shape: Shape, targets: &[T]) -> Result<(), Fo
 }
 
 /// Runs the pass over all rows (targets already validated). Returns the sum of the losses.
-pub(crate) fn run<T: SoftmaxTarget>(
+///
+/// The sink's slice has the length its [`Writes`] needs (checked by the caller).
+pub(crate) fn run<T: SoftmaxTarget, S: Sink>(
     pass: Pass<'_>,
     logits: &[f32],
     targets: &[T],
-    mut sink: Sink<'_>,
+    mut sink: S,
+) -> Result<f64, FocalError> {
+    let scale = sink.grad_scale();
+    let out = Output {
+        writes: S::WRITES,
+        out: sink.out(),
+        scale,
+    };
+    all_rows(pass, logits, targets, out)
+}
+
+/// A [`Sink`] taken apart, so that [`all_rows`] is one function per target type whatever the
+/// sink: a row's work (C exponentials) dwarfs a branch per step on `writes`. (Measured on the
+/// Cortex-M4F: a loop generic over the sink, or one given `writes` as a separate constant
+/// argument, costs flash or instructions when a firmware calls several entry points.)
+struct Output<'o> {
+    writes: Writes,
+    out: &'o mut [f32],
+    scale: f32,
+}
+
+/// [`run`] for any sink.
+fn all_rows<T: SoftmaxTarget>(
+    pass: Pass<'_>,
+    logits: &[f32],
+    targets: &[T],
+    Output { writes, out, scale }: Output<'_>,
 ) -> Result<f64, FocalError> {
     let rows = logits.len() / pass.shape.classes;
     let mut sum = BlockSum::new();
     let mut nan = false;
     let mut first = 0;
+    let scale = (writes == Writes::Grad).then_some(scale);
     while first < rows {
         let block = Block {
             first,
             valid: WIDTH.min(rows - first),
         };
-        let (grad, scale): (&mut [f32], _) = match &mut sink {
-            Sink::Grad(g, s) => (g, Some(*s)),
-            _ => (&mut [], None),
+        let grad: &mut [f32] = match writes {
+            Writes::Grad => out,
+            Writes::Nothing | Writes::Loss => &mut [],
         };
         let (loss, total) = match pass.kernel {
             Kernel::Simd => block_simd(&pass, block, logits, targets, grad, scale),
@@ -166,7 +186,7 @@ pub(crate) fn run<T: SoftmaxTarget>(
         padded[..block.valid].copy_from_slice(&loss[..block.valid]);
         sum.add(&padded);
         nan |= total[..block.valid].iter().any(|t| t.is_nan());
-        if let Sink::Loss(out) = &mut sink {
+        if writes == Writes::Loss {
             out[first..first + block.valid].copy_from_slice(&loss[..block.valid]);
         }
         first += block.valid;
@@ -253,7 +273,7 @@ fn block_libm<T: SoftmaxTarget>(
 
 /// The row formulas on the rows of `span`, for either kind of target.
 #[inline(always)]
-fn block_math<R: Lanes, S: Span<R>, T: SoftmaxTarget>(
+fn block_math<R: KernelMath, S: Span<R>, T: SoftmaxTarget>(
     pass: &Pass<'_>,
     span: S,
     logits: &[f32],
@@ -311,22 +331,22 @@ struct LaneSpan {
     contiguous: bool,
 }
 
-impl Span<Wide> for LaneSpan {
+impl Span<F32s> for LaneSpan {
     #[inline(always)]
-    fn per_logit<T: Copy>(self, values: &[T], j: usize, f: impl Fn(T) -> f32) -> Wide {
+    fn per_logit<T: Copy>(self, values: &[T], j: usize, f: impl Fn(T) -> f32) -> F32s {
         let offset = j * self.stride;
         if self.contiguous {
             let start = self.bases[0] + offset;
             if let Some(v) = values.get(start..start + WIDTH) {
-                return Wide::from_array(core::array::from_fn(|l| f(v[l])));
+                return F32s::from_array(core::array::from_fn(|l| f(v[l])));
             }
         }
-        Wide::from_array(core::array::from_fn(|l| f(values[self.bases[l] + offset])))
+        F32s::from_array(core::array::from_fn(|l| f(values[self.bases[l] + offset])))
     }
 
     #[inline(always)]
-    fn per_row<T: Copy>(self, values: &[T], f: impl Fn(T) -> f32) -> Wide {
-        Wide::from_array(core::array::from_fn(|l| {
+    fn per_row<T: Copy>(self, values: &[T], f: impl Fn(T) -> f32) -> F32s {
+        F32s::from_array(core::array::from_fn(|l| {
             if l < self.valid {
                 f(values[self.rows[l]])
             } else {
@@ -336,7 +356,7 @@ impl Span<Wide> for LaneSpan {
     }
 
     #[inline(always)]
-    fn store(self, out: &mut [f32], j: usize, v: Wide) {
+    fn store(self, out: &mut [f32], j: usize, v: F32s) {
         let offset = j * self.stride;
         let values = v.to_array();
         if self.contiguous {

@@ -7,7 +7,7 @@
 //! - [`Sgd`]: stochastic gradient descent with momentum.
 //! - [`Trainer`]: shuffled mini-batches of a fixed capacity (`heapless::Vec`), the loss and
 //!   gradient from [`SigmoidFocal`](crate::SigmoidFocal), back-propagation, the SGD step,
-//!   and the history of epoch losses (`heapless::HistoryBuf`).
+//!   and the history of epoch losses (a slice, oldest first).
 //!
 //! Every operation is an IEEE basic operation in a fixed order (the shuffle and the
 //! initialisation come from a seeded [`Rng`]), and `Kernel::Simd` gives the same bits on
@@ -29,7 +29,7 @@
 //! for _ in 0..50 {
 //!     trainer.epoch(&features, &labels, &mut order)?;
 //! }
-//! let last = *trainer.history().recent().unwrap();
+//! let last = *trainer.history().last().unwrap();
 //! assert!(last < first / 4.0);
 //! assert!(trainer.model().probability(&[2.0, 1.0]) > 0.5);
 //! # Ok::<(), focal_loss::FocalError>(())

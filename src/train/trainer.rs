@@ -1,6 +1,6 @@
 //! The training loop: shuffled mini-batches, focal loss and gradient, back-propagation, SGD.
 
-use heapless::{HistoryBuf, Vec};
+use heapless::Vec;
 
 use super::model::Model;
 use super::rng::Rng;
@@ -16,8 +16,8 @@ pub const LOSS_HISTORY: usize = 64;
 /// Each epoch shuffles the samples (Fisher–Yates, seeded), and for each mini-batch computes
 /// the logits, the loss and its gradient with [`SigmoidFocal::loss_and_grad`] (mean over the
 /// batch), back-propagates, and takes one [`Sgd`] step. Storage is fixed: the model, its
-/// velocity and gradient, the batch (`heapless::Vec`) and the loss history
-/// (`heapless::HistoryBuf`); the caller lends the shuffle buffer.
+/// velocity and gradient, the batch (`heapless::Vec`) and the last [`LOSS_HISTORY`] epoch
+/// losses; the caller lends the shuffle buffer.
 ///
 /// ```
 /// use focal_loss::SigmoidFocal;
@@ -31,7 +31,7 @@ pub const LOSS_HISTORY: usize = 64;
 /// for _ in 0..300 {
 ///     t.epoch(&features, &labels, &mut order)?;
 /// }
-/// assert!(*t.history().recent().unwrap() < first);
+/// assert!(*t.history().last().unwrap() < first);
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -42,7 +42,9 @@ pub struct Trainer<M: Model, const BATCH: usize> {
     loss: SigmoidFocal,
     sgd: Sgd,
     rng: Rng,
-    history: HistoryBuf<f32, LOSS_HISTORY>,
+    /// The epoch losses, oldest first; the first `remembered` are set.
+    history: [f32; LOSS_HISTORY],
+    remembered: usize,
     logits: Vec<f32, BATCH>,
     targets: Vec<u8, BATCH>,
     dlogits: [f32; BATCH],
@@ -68,7 +70,8 @@ impl<M: Model, const BATCH: usize> Trainer<M, BATCH> {
             loss,
             sgd,
             rng: Rng::new(seed),
-            history: HistoryBuf::new(),
+            history: [0.0; LOSS_HISTORY],
+            remembered: 0,
             logits: Vec::new(),
             targets: Vec::new(),
             dlogits: [0.0; BATCH],
@@ -136,8 +139,21 @@ impl<M: Model, const BATCH: usize> Trainer<M, BATCH> {
         } else {
             (total / n as f64) as f32
         };
-        self.history.write(mean);
+        self.remember(mean);
         Ok(mean)
+    }
+
+    /// Appends an epoch's loss to the history, dropping the oldest when it is full.
+    fn remember(&mut self, loss: f32) {
+        if let Some(slot) = self.history.get_mut(self.remembered) {
+            *slot = loss;
+            self.remembered += 1;
+        } else {
+            self.history.copy_within(1.., 0);
+            if let Some(newest) = self.history.last_mut() {
+                *newest = loss;
+            }
+        }
     }
 
     /// One mini-batch (`batch` indexes the samples): forward, loss and gradient, backward,
@@ -193,17 +209,40 @@ impl<M: Model, const BATCH: usize> Trainer<M, BATCH> {
         &self.model
     }
 
-    /// The mean losses of the most recent epochs, up to [`LOSS_HISTORY`] of them.
+    /// The mean losses of the most recent epochs, oldest first: one per epoch, up to the last
+    /// [`LOSS_HISTORY`] of them.
     ///
     /// ```
     /// use focal_loss::{SigmoidFocal, train::{LogisticRegression, Model, Sgd, Trainer}};
     /// let mut t: Trainer<LogisticRegression<1>, 4> = Trainer::new(
     ///     LogisticRegression::zeroed(), SigmoidFocal::RETINANET, Sgd::new(0.1, 0.0)?, 1);
-    /// let loss = t.epoch(&[1.0, -1.0], &[1, 0], &mut [0; 2])?;
-    /// assert_eq!(t.history().recent(), Some(&loss));
+    /// let first = t.epoch(&[1.0, -1.0], &[1, 0], &mut [0; 2])?;
+    /// let second = t.epoch(&[1.0, -1.0], &[1, 0], &mut [0; 2])?;
+    /// assert_eq!(t.history(), [first, second]);
     /// # Ok::<(), focal_loss::FocalError>(())
     /// ```
-    pub fn history(&self) -> &HistoryBuf<f32, LOSS_HISTORY> {
-        &self.history
+    pub fn history(&self) -> &[f32] {
+        self.history.get(..self.remembered).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::LogisticRegression;
+
+    #[test]
+    fn history_keeps_the_last_epochs_oldest_first() {
+        let sgd = Sgd::new(0.1, 0.0).unwrap();
+        let mut t: Trainer<LogisticRegression<1>, 4> =
+            Trainer::new(Model::zeroed(), SigmoidFocal::RETINANET, sgd, 1);
+        for i in 0..LOSS_HISTORY + 3 {
+            t.remember(i as f32);
+            let kept = (i + 1).min(LOSS_HISTORY);
+            assert_eq!(t.history().len(), kept);
+            assert_eq!(t.history().last(), Some(&(i as f32)));
+        }
+        let expected: [f32; LOSS_HISTORY] = core::array::from_fn(|k| (k + 3) as f32);
+        assert_eq!(t.history(), expected);
     }
 }

@@ -1,12 +1,19 @@
 //! The arithmetic the loss formulas are written against, so that each formula is written once
-//! and evaluated both many lanes at a time (the `wide` vectors of [`crate::simd`], the crate's
-//! own `exp`/`log`) and one element at a time (`f32`, libm).
+//! and evaluated by both kernels: the type a formula is instantiated with picks the kernel's
+//! elementary functions (`exp`, `ln`, `log1p`) as well as its number of lanes.
+//!
+//! - [`F32s`](crate::simd::F32s) (and any other [`SimdF32`]):
+//!   [`Kernel::Simd`](crate::Kernel::Simd), the crate's own [`approx`](crate::approx)
+//!   functions, [`WIDTH`](crate::simd::WIDTH) lanes (sixteen on x86-64 and aarch64, one
+//!   elsewhere).
+//! - `f32`: [`Kernel::Libm`](crate::Kernel::Libm), libm's functions, one element.
 
 use crate::simd::SimdF32;
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
 
-/// A value of one or more `f32` lanes, with the elementary functions of one kernel.
-pub(crate) trait Lanes:
+/// One or more `f32` lanes with the IEEE basic operations and the elementary functions of one
+/// kernel: libm's for `f32`, the crate's approximations for the lane types of [`crate::simd`].
+pub(crate) trait KernelMath:
     Copy
     + Add<Output = Self>
     + Sub<Output = Self>
@@ -45,7 +52,7 @@ pub(crate) trait Lanes:
     }
 }
 
-impl Lanes for f32 {
+impl KernelMath for f32 {
     type Mask = bool;
     #[inline(always)]
     fn splat(v: f32) -> Self {
@@ -97,7 +104,7 @@ impl Lanes for f32 {
     }
 }
 
-impl<V: SimdF32> Lanes for V {
+impl<V: SimdF32> KernelMath for V {
     type Mask = V;
     #[inline(always)]
     fn splat(v: f32) -> Self {
