@@ -37,11 +37,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-mod common;
-
-use common::XorShift;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use focal_loss::{Kernel, Reduction, SigmoidFocal};
+use testkit::xorshift::Xorshift64;
 
 /// Element counts: from one small head to a large dense-detection batch.
 const SIZES: [usize; 4] = [256, 4096, 65536, 1 << 20];
@@ -61,7 +59,7 @@ struct Data {
 
 impl Data {
     fn new(n: usize) -> Self {
-        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15 ^ n as u64);
+        let mut rng = Xorshift64(0x9E37_79B9_7F4A_7C15 ^ n as u64);
         let mut logits = Vec::with_capacity(n);
         let mut targets = Vec::with_capacity(n);
         for _ in 0..n {

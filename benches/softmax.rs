@@ -19,11 +19,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-mod common;
-
-use common::XorShift;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use focal_loss::{Kernel, Layout, Reduction, SoftmaxFocal};
+use testkit::xorshift::Xorshift64;
 
 /// Logits per call.
 const LOGITS: usize = 1 << 16;
@@ -41,7 +39,7 @@ struct Data {
 impl Data {
     fn new(classes: usize) -> Self {
         let rows = LOGITS / classes;
-        let mut rng = XorShift(0x2545_F491_4F6C_DD1D ^ classes as u64);
+        let mut rng = Xorshift64(0x2545_F491_4F6C_DD1D ^ classes as u64);
         let row_major: Vec<f32> = (0..rows * classes)
             .map(|_| 3.0 * (rng.signed() + rng.signed() + rng.signed()))
             .collect();

@@ -1,16 +1,13 @@
 //! Prints the accuracy tables of the README: worst error in ULP of each kernel against the
 //! `f64` references. Sigmoid: per γ, over logits in [−100, 100] plus ±∞,
 //! α ∈ {None, 0.25, 0.75}. Softmax: per C and γ, over the rows of
-//! `tests/common/softmax_accuracy.rs`, with and without per-class α.
+//! `testkit/src/softmax/accuracy.rs`, with and without per-class α.
 //!
 //! Run with `cargo run --release --example accuracy_report`.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
-use common::accuracy::{GAMMAS, HARD_TARGETS, SOFT_TARGETS, measure_over_alphas};
-use common::softmax_accuracy;
 use focal_loss::Kernel;
+use testkit::sigmoid::accuracy::{GAMMAS, HARD_TARGETS, SOFT_TARGETS, measure_over_alphas};
+use testkit::softmax::accuracy as softmax_accuracy;
 
 fn main() {
     println!(

@@ -12,23 +12,15 @@
 //!
 //! `cargo run --release --example train_imbalanced` (about ten seconds on two cores).
 //! `-- --device-run` instead trains the configuration the Cortex-M3/M4F/M33 firmware trains
-//! (`examples/support/device_run.rs`) and prints its loss bits and weight fingerprint, which
+//! (`testkit/src/device_run.rs`) and prints its loss bits and weight fingerprint, which
 //! `cargo xtask train-on-device` compares with the device's.
-
-#[path = "support/device_run.rs"]
-mod device_run;
-#[path = "support/digits.rs"]
-mod digits;
-#[path = "support/metrics.rs"]
-mod metrics;
-#[path = "support/synthetic.rs"]
-mod synthetic;
 
 use std::io::Write as _;
 use std::time::Instant;
 
 use focal_loss::train::{LogisticRegression, Mlp, Model, Sgd, Trainer};
 use focal_loss::{FocalError, SigmoidFocal};
+use testkit::{device_run, digits, metrics, synthetic};
 
 /// Seeds per configuration.
 const SEEDS: u32 = 10;
@@ -208,11 +200,8 @@ fn table(
 
 /// `--device-run`: the firmware's configuration, printed as the firmware prints it.
 fn device_run() -> Result<(), FocalError> {
-    let n = synthetic::DEVICE_SAMPLES;
-    let mut features = vec![0.0f32; n * synthetic::FEATURES];
-    let mut labels = vec![0u8; n];
-    synthetic::generate(synthetic::DEVICE_SEED, &mut features, &mut labels);
-    let mut order = vec![0u32; n];
+    let (features, labels) = synthetic::device_set();
+    let mut order = vec![0u32; labels.len()];
     let model = device_run::train(&features, &labels, &mut order, |epoch, loss| {
         println!("epoch {epoch} loss {:08x}", loss.to_bits());
         println!("  mean loss {loss}");

@@ -1,10 +1,8 @@
 //! The fast `exp` / `ln` / `ln_1p` of the SIMD kernel against `f64`, over dense samples of
 //! their whole domains: every 61st `f32` bit pattern in range, plus the edges.
 
-mod common;
-
-use common::reference::ulp_error;
 use focal_loss::approx::{self, EXP_MAX_ULP, LN_1P_MAX_ULP, LN_MAX_ULP};
+use testkit::ulp::ulp_error;
 
 /// Every `step`-th f32 in [lo, hi] (both finite, same sign or spanning 0), plus both ends.
 fn samples(lo: f32, hi: f32, step: usize) -> impl Iterator<Item = f32> {

@@ -8,13 +8,11 @@
 
 use focal_loss::{Reduction, SigmoidFocal};
 
-mod common;
-
-use common::digest::{GAMMAS, digest};
+use testkit::digest::{self, GAMMAS, digest};
 
 fn workload(n: usize, seed: u32) -> (Vec<f32>, Vec<f32>) {
     let (mut x, mut t) = (vec![0.0f32; n], vec![0.0f32; n]);
-    common::digest::workload(&mut x, &mut t, seed);
+    digest::workload(&mut x, &mut t, seed);
     (x, t)
 }
 

@@ -7,10 +7,8 @@
 //! its terms (it crosses zero at the loss minimum). Values that are not normal `f32` (0,
 //! subnormal, ±∞) must come out as the exact limit.
 
-mod common;
-
-use common::accuracy::{HARD_TARGETS, SOFT_TARGETS, Worst, measure_over_alphas};
 use focal_loss::Kernel;
+use testkit::sigmoid::accuracy::{HARD_TARGETS, SOFT_TARGETS, Worst, measure_over_alphas};
 
 /// The bound promised for integer γ.
 const ULP_BOUND: f64 = 16.0;

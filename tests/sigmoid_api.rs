@@ -1,10 +1,8 @@
 //! The public behaviour of `SigmoidFocal`: every error, reductions and their gradients,
 //! weights, α, target types, kernels, saturated and infinite logits.
 
-mod common;
-
-use common::reference::sigmoid_focal;
 use focal_loss::{FocalError, Kernel, Operand, Reduction, SigmoidFocal};
+use testkit::sigmoid::reference::sigmoid_focal;
 
 const KERNELS: [Kernel; 2] = [Kernel::Simd, Kernel::Libm];
 

@@ -5,11 +5,10 @@
 //! a rounded `ln`, whose error `exp` scales by the exponent's size; `|ln(1 − p_t)|` is at most
 //! `ln(2 / min(t, 1 − t))`).
 
-mod common;
-
-use common::reference::{sigmoid, sigmoid_focal, soft_grad_scale, softplus, ulp_at, ulp_error};
 use focal_loss::{Kernel, Reduction, SigmoidFocal};
 use proptest::prelude::*;
+use testkit::sigmoid::reference::{sigmoid, sigmoid_focal, soft_grad_scale, softplus};
+use testkit::ulp::{ulp_at, ulp_error};
 
 fn kernel() -> impl Strategy<Value = Kernel> {
     prop_oneof![Just(Kernel::Simd), Just(Kernel::Libm)]

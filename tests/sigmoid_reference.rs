@@ -2,14 +2,13 @@
 //! (float64, autograd; exact mpmath values at large |x|) from the committed vectors, central
 //! finite differences, the textbook's table, and binary cross-entropy.
 
-mod common;
-
-use common::reference::{
-    sigmoid, sigmoid_focal, sigmoid_focal64, soft_grad_scale64, softplus, ulp_at, ulp_error,
-};
-use common::vector_files::{self, SigmoidRow};
-use common::vectors::{Miss, Quantity, SIGMOID_BOUND, SigmoidVector, Worst, check_sigmoid};
 use focal_loss::{Kernel, Reduction, SigmoidFocal};
+use testkit::sigmoid::reference::{
+    sigmoid, sigmoid_focal, sigmoid_focal64, soft_grad_scale64, softplus,
+};
+use testkit::ulp::{ulp_at, ulp_error};
+use testkit::vector_files::{self, SigmoidRow};
+use testkit::vectors::{Miss, Quantity, SIGMOID_BOUND, SigmoidVector, Worst, check_sigmoid};
 
 /// Every row of `tests/data/sigmoid_reference.csv`.
 fn peer_rows() -> Vec<SigmoidRow> {
@@ -64,15 +63,7 @@ fn kernels_match_torchvision_vectors() {
     let vectors: Vec<SigmoidVector> = peer_rows()
         .into_iter()
         .filter(SigmoidRow::exact_in_f32)
-        .map(|r| SigmoidVector {
-            gamma: r.gamma as f32,
-            alpha: r.alpha.map(|a| a as f32),
-            logit: r.logit as f32,
-            target: r.target as f32,
-            loss: r.loss,
-            grad: r.grad,
-            grad_scale: r.grad_scale(),
-        })
+        .map(|r| r.vector())
         .collect();
     assert!(vectors.len() > 3000);
     for kernel in [Kernel::Simd, Kernel::Libm] {

@@ -1,17 +1,15 @@
 //! Both kernels of the softmax focal loss against the `f64` reference, for
 //! C ∈ {2, 10, 80, 1000}, with and without per-class α, over random rows and rows with one
 //! logit 60 ahead, the target far behind, ties and equal logits
-//! (`tests/common/softmax_accuracy.rs`).
+//! (`testkit/src/softmax/accuracy.rs`).
 //!
 //! Integer γ: within 16 ULP wherever the true value is a normal `f32`. Non-integer γ take
 //! `exp(γ·ln(1 − p_c))` with `ln(1 − p_c)` rounded, an error `exp` scales by the size of its
 //! argument; their measured worst cases (`cargo run --release --example accuracy_report`) are
 //! pinned.
 
-mod common;
-
-use common::softmax_accuracy::{CLASSES, Worst, measure};
 use focal_loss::Kernel;
+use testkit::softmax::accuracy::{CLASSES, Worst, measure};
 
 fn check(gamma: f32, bound: f64) {
     for kernel in [Kernel::Simd, Kernel::Libm] {

@@ -1,10 +1,8 @@
 //! The public behaviour of `SoftmaxFocal`: errors, ignore index and `Mean`, layouts, target
 //! types, soft targets, equivalences with cross-entropy and with the sigmoid form, limits.
 
-mod common;
-
-use common::softmax_reference;
 use focal_loss::{FocalError, Kernel, Layout, Operand, Reduction, SigmoidFocal, SoftmaxFocal};
+use testkit::softmax::reference;
 
 const KERNELS: [Kernel; 2] = [Kernel::Simd, Kernel::Libm];
 
@@ -216,8 +214,7 @@ fn ignored_targets_contribute_nothing_and_mean_counts_the_rest() {
                 assert_eq!(out[r], 0.0);
                 assert!(grad[r * 5..r * 5 + 5].iter().all(|&g| g.to_bits() == 0));
             } else {
-                let (_, want) =
-                    softmax_reference::hard(&x[r * 5..r * 5 + 5], t[r] as usize, 2.0, 1.0);
+                let (_, want) = reference::hard(&x[r * 5..r * 5 + 5], t[r] as usize, 2.0, 1.0);
                 for j in 0..5 {
                     let w = want[j] / counted as f64;
                     assert!((f64::from(grad[r * 5 + j]) - w).abs() <= 1e-6 * w.abs() + 1e-12);
@@ -471,12 +468,8 @@ fn soft_targets_match_reference() {
             fl.loss_per_element(&x, &y, &mut out).unwrap();
             fl.loss_and_grad(&x, &y, Reduction::Sum, &mut grad).unwrap();
             for r in 0..40 {
-                let (l, gr) = softmax_reference::soft(
-                    &x[r * 5..r * 5 + 5],
-                    &y[r * 5..r * 5 + 5],
-                    g,
-                    Some(&alpha),
-                );
+                let (l, gr) =
+                    reference::soft(&x[r * 5..r * 5 + 5], &y[r * 5..r * 5 + 5], g, Some(&alpha));
                 assert!(
                     (f64::from(out[r]) - l).abs() <= 16.0 * f64::from(f32::EPSILON) * l,
                     "{kernel:?} γ={g} row {r}"

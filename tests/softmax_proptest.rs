@@ -1,12 +1,10 @@
 //! Property tests of the softmax focal loss against the `f64` reference, and of the
 //! channels-first layout against its transpose.
 
-mod common;
-
-use common::reference::ulp_error;
-use common::softmax_reference;
 use focal_loss::{Kernel, Layout, Reduction, SoftmaxFocal};
 use proptest::prelude::*;
+use testkit::softmax::reference;
+use testkit::ulp::ulp_error;
 
 fn kernel() -> impl Strategy<Value = Kernel> {
     prop_oneof![Just(Kernel::Simd), Just(Kernel::Libm)]
@@ -35,7 +33,7 @@ proptest! {
         fl.loss_per_element(&x, &t, &mut out).unwrap();
         fl.loss_and_grad(&x, &t, Reduction::Sum, &mut grad).unwrap();
         for r in 0..t.len() {
-            let (loss, want) = softmax_reference::hard(&x[r * c..(r + 1) * c], t[r] as usize, g, 1.0);
+            let (loss, want) = reference::hard(&x[r * c..(r + 1) * c], t[r] as usize, g, 1.0);
             if let Some(e) = ulp_error(out[r], loss) {
                 prop_assert!(e <= 16.0, "loss row {}: {} vs {} ({:.1} ULP)", r, out[r], loss, e);
             }

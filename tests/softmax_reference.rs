@@ -2,13 +2,11 @@
 //! PyTorch float64 autograd where PyTorch is accurate) from the committed vectors, and central
 //! finite differences of the `f64` reference.
 
-mod common;
-
-use common::reference::ulp_at;
-use common::softmax_reference;
-use common::vector_files::{self, SoftmaxCase};
-use common::vectors::{Miss, Quantity, SoftmaxVector, Worst, check_softmax, softmax_bound};
 use focal_loss::Kernel;
+use testkit::softmax::reference;
+use testkit::ulp::ulp_at;
+use testkit::vector_files::{self, SoftmaxCase};
+use testkit::vectors::{Miss, Quantity, SoftmaxVector, Worst, check_softmax, softmax_bound};
 
 /// Every sample of `tests/data/softmax_reference.csv`.
 fn cases() -> Vec<SoftmaxCase> {
@@ -21,11 +19,9 @@ fn f64_reference_agrees_with_committed_vectors() {
         let (loss, grad) = match case.target {
             Some(c) => {
                 let a = case.alpha.as_ref().map_or(1.0, |a| a[c]);
-                softmax_reference::hard(&case.logits, c, case.gamma, a)
+                reference::hard(&case.logits, c, case.gamma, a)
             }
-            None => {
-                softmax_reference::soft(&case.logits, &case.soft, case.gamma, case.alpha.as_deref())
-            }
+            None => reference::soft(&case.logits, &case.soft, case.gamma, case.alpha.as_deref()),
         };
         assert!(
             (loss - case.loss).abs() <= 1e-12 * case.loss.abs(),
@@ -39,19 +35,6 @@ fn f64_reference_agrees_with_committed_vectors() {
     }
 }
 
-/// A sample as the `core`-only vector the firmware checks too.
-fn vector(case: &SoftmaxCase) -> SoftmaxVector<'_> {
-    SoftmaxVector {
-        gamma: case.gamma,
-        alpha: case.alpha.as_deref(),
-        target: case.target.map(|t| t as u32),
-        logits: &case.logits,
-        soft: &case.soft,
-        loss: case.loss,
-        grad: &case.grad,
-    }
-}
-
 /// Both kernels on every sample, within the bound, by the rule the on-device firmware
 /// applies to the same samples.
 #[test]
@@ -60,7 +43,7 @@ fn kernels_match_committed_vectors() {
     let mut scratch = vec![0.0f32; 1000];
     for kernel in [Kernel::Simd, Kernel::Libm] {
         for case in &cases {
-            let v = vector(case);
+            let v = case.vector();
             let mut worst = Worst::default();
             if let Err(miss) = check_softmax(&v, kernel, &mut scratch, &mut worst) {
                 panic!("{kernel:?} on {v:?}: {miss:?}");
@@ -78,7 +61,7 @@ fn vector_check_rejects_results_outside_the_bound() {
     let mut grad = case.grad.clone();
     let mut scratch = vec![0.0f32; grad.len()];
     let mut worst = Worst::default();
-    let v = vector(case);
+    let v = case.vector();
     assert_eq!(
         check_softmax(&v, Kernel::Simd, &mut scratch, &mut worst),
         Ok(())
@@ -119,8 +102,8 @@ fn f64_reference_gradient_matches_finite_differences() {
                 .collect();
             for target in [None, Some(0), Some(c - 1)] {
                 let eval = |z: &[f32]| match target {
-                    Some(t) => softmax_reference::hard(z, t, g, 0.5),
-                    None => softmax_reference::soft(z, &y, g, None),
+                    Some(t) => reference::hard(z, t, g, 0.5),
+                    None => reference::soft(z, &y, g, None),
                 };
                 let (_, grad) = eval(row);
                 for k in 0..c {

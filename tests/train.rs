@@ -1,16 +1,10 @@
-//! The `train` module and the support code of `examples/train_imbalanced.rs`: training lowers
-//! the loss for every objective, the metrics are right on a hand-made case, bad inputs are
-//! errors, and training is deterministic.
-
-#[path = "../examples/support/device_run.rs"]
-mod device_run;
-#[path = "../examples/support/metrics.rs"]
-mod metrics;
-#[path = "../examples/support/synthetic.rs"]
-mod synthetic;
+//! The `train` module and the support code of `examples/train_imbalanced.rs` (in `testkit`):
+//! training lowers the loss for every objective, the metrics are right on a hand-made case,
+//! bad inputs are errors, and training is deterministic.
 
 use focal_loss::train::{LogisticRegression, Mlp, Model, Sgd, Trainer};
 use focal_loss::{FocalError, Operand, SigmoidFocal};
+use testkit::{device_run, metrics, synthetic};
 
 /// The synthetic problem, 20 positives and 2000 negatives.
 fn synthetic_set(seed: u32) -> (Vec<f32>, Vec<u8>) {

@@ -2,7 +2,7 @@
 //!
 //! 1. every committed reference vector (`tests/data/*.csv`, the ones the host tests check)
 //!    through `Kernel::Simd` and `Kernel::Libm`, sigmoid and softmax, within the same bounds;
-//! 2. the digest of the fixed `Kernel::Simd` workload (`tests/common/digest.rs`) against the
+//! 2. the digest of the fixed `Kernel::Simd` workload (`testkit/src/digest.rs`) against the
 //!    one the host committed in `tests/data/simd_digest.txt`: the same bits.
 //!
 //! Reports through `defmt` over semihosting (decoded by `defmt-print -e ELF`); every failed
@@ -13,8 +13,9 @@
 
 use cortex_m_rt::entry;
 use focal_loss::Kernel;
-use focal_loss_firmware::vectors::{self, Miss, Quantity, Worst};
-use focal_loss_firmware::{board, digest, tables};
+use focal_loss_firmware::{board, tables};
+use testkit::digest;
+use testkit::vectors::{self, Miss, Quantity, Worst};
 
 use defmt_semihosting as _;
 

@@ -1,4 +1,4 @@
-//! Trains the configuration of `examples/support/device_run.rs` (an MLP on the synthetic
+//! Trains the configuration of `testkit/src/device_run.rs` (an MLP on the synthetic
 //! problem's device set, in flash, with the RetinaNet focal loss) and logs each epoch's loss,
 //! every final weight and their fingerprint through `defmt`. `cargo xtask train-on-device` runs it
 //! under qemu and checks that every line equals what
@@ -8,7 +8,8 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use focal_loss_firmware::{board, device_run, train_set};
+use focal_loss_firmware::{board, train_set};
+use testkit::device_run;
 
 use defmt_semihosting as _;
 

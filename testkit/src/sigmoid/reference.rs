@@ -4,7 +4,6 @@
 //! from `exp(−|u|)`, and for soft targets the textbook chain rule with `q^(γ−1)` formed
 //! directly (safe in `f64` where `q` is bounded away from 0). Its gradient is itself checked
 //! against central finite differences of its loss (tests/sigmoid_reference.rs).
-#![allow(dead_code)]
 
 /// `ln(1 + e^u)` without overflow or cancellation.
 pub fn softplus(u: f64) -> f64 {
@@ -99,6 +98,3 @@ pub fn soft_grad_scale64(x: f64, t: f64, g: f64, alpha: Option<f64>) -> f64 {
     let dq_term = (g * q.powf(g - 1.0) * (1.0 - 2.0 * t) * sx * snx * ce).abs();
     at * (m * ((1.0 - t) * sx + t * snx) + dq_term)
 }
-
-#[allow(unused_imports)]
-pub use super::ulp::{ulp_at, ulp_error};

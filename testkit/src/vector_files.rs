@@ -1,22 +1,29 @@
-//! Parsers of the committed reference-vector files. `std` only (no `focal_loss`), so that the
-//! firmware's build script can include this file too and turn the same rows into tables.
-#![allow(dead_code)]
+//! Parsers of the committed reference-vector files (`tests/data/*.csv`), and the conversion
+//! of their rows to the [`crate::vectors`] the kernels are checked on. The host tests check
+//! the parsed rows; the firmware's build script turns the same rows into tables.
 
-use super::reference::soft_grad_scale64;
+use crate::sigmoid::reference::soft_grad_scale64;
+use crate::vectors::{SigmoidVector, SoftmaxVector};
 
 /// `tests/data/sigmoid_reference.csv`.
-pub const SIGMOID_CSV: &str = include_str!("../data/sigmoid_reference.csv");
+pub const SIGMOID_CSV: &str = include_str!("../../tests/data/sigmoid_reference.csv");
 /// `tests/data/softmax_reference.csv`.
-pub const SOFTMAX_CSV: &str = include_str!("../data/softmax_reference.csv");
+pub const SOFTMAX_CSV: &str = include_str!("../../tests/data/softmax_reference.csv");
 
 /// One row of the sigmoid file.
 #[derive(Debug, Clone, Copy)]
 pub struct SigmoidRow {
+    /// γ.
     pub gamma: f64,
+    /// α, or `None` for no weighting.
     pub alpha: Option<f64>,
+    /// The logit.
     pub logit: f64,
+    /// The target, hard (0 or 1) or soft.
     pub target: f64,
+    /// The reference loss.
     pub loss: f64,
+    /// The reference gradient with respect to the logit.
     pub grad: f64,
 }
 
@@ -40,18 +47,54 @@ impl SigmoidRow {
             self.grad.abs()
         }
     }
+
+    /// The row as the `f32` vector a kernel is checked on (meaningful where
+    /// [`exact_in_f32`](Self::exact_in_f32)).
+    pub fn vector(&self) -> SigmoidVector {
+        SigmoidVector {
+            gamma: self.gamma as f32,
+            alpha: self.alpha.map(|a| a as f32),
+            logit: self.logit as f32,
+            target: self.target as f32,
+            loss: self.loss,
+            grad: self.grad,
+            grad_scale: self.grad_scale(),
+        }
+    }
 }
 
 /// One sample of the softmax file.
 #[derive(Debug, Clone)]
 pub struct SoftmaxCase {
+    /// γ.
     pub gamma: f32,
+    /// The per-class α, or `None` for no weighting.
     pub alpha: Option<Vec<f32>>,
+    /// The class, or `None` for a soft target in `soft`.
     pub target: Option<usize>,
+    /// The row's logits, one per class.
     pub logits: Vec<f32>,
+    /// The soft target, one per class (empty for a class target).
     pub soft: Vec<f32>,
+    /// The reference loss.
     pub loss: f64,
+    /// The reference gradient, one per class.
     pub grad: Vec<f64>,
+}
+
+impl SoftmaxCase {
+    /// The sample as the `core`-only vector a kernel is checked on.
+    pub fn vector(&self) -> SoftmaxVector<'_> {
+        SoftmaxVector {
+            gamma: self.gamma,
+            alpha: self.alpha.as_deref(),
+            target: self.target.map(|t| t as u32),
+            logits: &self.logits,
+            soft: &self.soft,
+            loss: self.loss,
+            grad: &self.grad,
+        }
+    }
 }
 
 /// A number of the files: a decimal, `inf` or `-inf`.

@@ -1,14 +1,18 @@
-//! Measures both kernels against the `f64` reference over the grid. Shared by the
-//! accuracy tests and `examples/accuracy_report.rs`, so the README's table and the pinned
-//! bounds come from the same measurement.
-#![allow(dead_code)]
+//! Measures both kernels of the sigmoid form against the `f64` reference over the issue's
+//! grid. Shared by tests/sigmoid_accuracy.rs and `examples/accuracy_report.rs`, so the
+//! README's table and the pinned bounds come from the same measurement.
 
-use super::reference::{sigmoid_focal, soft_grad_scale, ulp_at, ulp_error};
+use super::reference::{sigmoid_focal, soft_grad_scale};
+use crate::ulp::{ulp_at, ulp_error};
 use focal_loss::{Kernel, Reduction, SigmoidFocal};
 
+/// The γ values of the grid.
 pub const GAMMAS: [f32; 7] = [0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 5.0];
+/// The α values of the grid (`None`: no weighting).
 pub const ALPHAS: [Option<f32>; 3] = [None, Some(0.25), Some(0.75)];
+/// The hard targets of the grid.
 pub const HARD_TARGETS: [f32; 2] = [0.0, 1.0];
+/// The soft targets of the grid.
 pub const SOFT_TARGETS: [f32; 6] = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9];
 
 /// Logits from −100 to 100: every 1/64 in [−20, 20], every 1/8 beyond, awkward values, ±∞.
@@ -43,12 +47,16 @@ pub fn logits() -> Vec<f32> {
 /// (0, subnormal, ±∞) came out wrong.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Worst {
+    /// Worst loss error, in ULP.
     pub loss_ulp: f64,
+    /// Worst gradient error, in ULP.
     pub grad_ulp: f64,
+    /// Wrong values where the reference is not a normal `f32`.
     pub non_normal_misses: usize,
 }
 
 impl Worst {
+    /// Takes the worse of each error and adds the misses.
     pub fn merge(&mut self, other: Worst) {
         self.loss_ulp = self.loss_ulp.max(other.loss_ulp);
         self.grad_ulp = self.grad_ulp.max(other.grad_ulp);

@@ -4,7 +4,6 @@
 //! away from `p = 1`, with the limit taken at `1 − p = 0`), `log p` by `log1p` at the row's
 //! maximum, and `1 − p` as a sum of the other classes' shares. Its gradient is checked against
 //! central finite differences of its loss in tests/softmax_reference.rs.
-#![allow(dead_code)]
 
 /// Shares of one row: `e_j = exp(z_j − m)`, the first maximal class and the sum of the others.
 struct Shares {

@@ -1,12 +1,11 @@
 //! `examples/data/digits.txt` (scikit-learn's `digits`, exported by `tools/export_digits.py`):
 //! 8×8 images, pixels 0..16.
-#![allow(dead_code)]
 
 /// Pixels per image.
 pub const FEATURES: usize = 64;
 
 /// The file, compiled in.
-const TEXT: &str = include_str!("../data/digits.txt");
+const TEXT: &str = include_str!("../../examples/data/digits.txt");
 
 /// Every image as `(label, pixels / 16)`.
 pub fn load() -> Vec<(u8, [f32; FEATURES])> {

@@ -2,9 +2,8 @@
 //! a kernel. The host tests parse the CSV files into these types; the firmware's build script
 //! turns the same files into `static` tables of them. Both call the same `check_*` functions,
 //! so a vector passes or fails by one rule on every target.
-#![allow(dead_code)]
 
-use super::ulp::check;
+use crate::ulp::check;
 use focal_loss::{FocalError, Kernel, Reduction, SigmoidFocal, SoftmaxFocal};
 
 /// The accuracy bound of the sigmoid form, in ULP, for every γ.
@@ -23,11 +22,17 @@ pub fn softmax_bound(gamma: f32) -> f64 {
 /// One row of `tests/data/sigmoid_reference.csv` whose inputs are exact in `f32`.
 #[derive(Debug, Clone, Copy)]
 pub struct SigmoidVector {
+    /// γ.
     pub gamma: f32,
+    /// α, or `None` for no weighting.
     pub alpha: Option<f32>,
+    /// The logit.
     pub logit: f32,
+    /// The target, hard (0 or 1) or soft.
     pub target: f32,
+    /// The reference loss.
     pub loss: f64,
+    /// The reference gradient with respect to the logit.
     pub grad: f64,
     /// The magnitude the gradient's rounding error is relative to: `|grad|`, or for a soft
     /// target at a finite logit the sum of the magnitudes of its terms (it crosses zero).
@@ -37,19 +42,26 @@ pub struct SigmoidVector {
 /// One sample of `tests/data/softmax_reference.csv`.
 #[derive(Debug, Clone, Copy)]
 pub struct SoftmaxVector<'a> {
+    /// γ.
     pub gamma: f32,
+    /// The per-class α, or `None` for no weighting.
     pub alpha: Option<&'a [f32]>,
     /// The class, or `None` for a soft target in `soft`.
     pub target: Option<u32>,
+    /// The row's logits, one per class.
     pub logits: &'a [f32],
+    /// The soft target, one per class (empty for a class target).
     pub soft: &'a [f32],
+    /// The reference loss.
     pub loss: f64,
+    /// The reference gradient, one per class.
     pub grad: &'a [f64],
 }
 
 /// What a check compared.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Quantity {
+    /// The loss.
     Loss,
     /// The gradient with respect to this logit.
     Grad(usize),
@@ -62,10 +74,15 @@ pub enum Miss {
     Rejected(FocalError),
     /// A value outside the bound; `ulps` is `f64::INFINITY` where it is not measured in ULP.
     Value {
+        /// What was compared.
         quantity: Quantity,
+        /// What the kernel computed.
         got: f32,
+        /// The reference value.
         want: f64,
+        /// The error, in ULP.
         ulps: f64,
+        /// The bound it exceeded, in ULP.
         bound: f64,
     },
 }
@@ -73,7 +90,9 @@ pub enum Miss {
 /// The largest errors seen, in ULP.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Worst {
+    /// Of the loss.
     pub loss: f64,
+    /// Of the gradient.
     pub grad: f64,
 }
 

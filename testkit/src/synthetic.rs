@@ -1,9 +1,10 @@
 //! The synthetic imbalanced problem of `examples/train_imbalanced.rs`: two features, one
 //! positive per hundred negatives. Most negatives are easy (a broad cluster far from the
 //! positives); one in ten is hard (a tight cluster on the positives' flank, where the
-//! classes overlap). `core` + `libm` only, so the firmware's build script includes this file
-//! to put the same samples in flash.
-#![allow(dead_code)]
+//! classes overlap). `core` + `libm` only ([`device_set`] aside), so the firmware's build
+//! script generates the same samples for its flash.
+
+use crate::xorshift::Xorshift32;
 
 /// Features per sample.
 pub const FEATURES: usize = 2;
@@ -16,15 +17,11 @@ pub const DEVICE_SAMPLES: usize = 40 * (RATIO + 1);
 pub const DEVICE_SEED: u32 = 2017;
 
 /// A xorshift32 stream of uniforms in (0, 1).
-struct Uniform(u32);
+struct Uniform(Xorshift32);
 
 impl Uniform {
     fn next(&mut self) -> f64 {
-        let mut s = self.0;
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        self.0 = s;
+        let s = self.0.next_u32();
         (f64::from(s >> 8) + 0.5) / f64::from(1u32 << 24)
     }
 
@@ -38,7 +35,7 @@ impl Uniform {
 /// Fills `features` (`FEATURES` per sample) and `labels` with `labels.len()` samples: every
 /// `RATIO + 1`-th is positive, the rest negative (one in ten of them hard), from `seed`.
 pub fn generate(seed: u32, features: &mut [f32], labels: &mut [u8]) {
-    let mut u = Uniform(seed.wrapping_mul(0x9e37_79b9) | 1);
+    let mut u = Uniform(Xorshift32(seed.wrapping_mul(0x9e37_79b9) | 1));
     for (i, (x, label)) in features
         .chunks_exact_mut(FEATURES)
         .zip(labels.iter_mut())
@@ -55,4 +52,14 @@ pub fn generate(seed: u32, features: &mut [f32], labels: &mut [u8]) {
         x[1] = (centre.1 + spread * u.normal()) as f32;
         *label = u8::from(positive);
     }
+}
+
+/// The device configuration's training set ([`DEVICE_SAMPLES`] samples from [`DEVICE_SEED`]):
+/// `(features, labels)`.
+#[cfg(feature = "std")]
+pub fn device_set() -> (Vec<f32>, Vec<u8>) {
+    let mut features = vec![0.0f32; DEVICE_SAMPLES * FEATURES];
+    let mut labels = vec![0u8; DEVICE_SAMPLES];
+    generate(DEVICE_SEED, &mut features, &mut labels);
+    (features, labels)
 }

@@ -1,6 +1,5 @@
 //! Scores of a binary classifier on its minority (positive) class: precision, recall, F1 at a
 //! threshold, and average precision over all thresholds; mean and spread over runs.
-#![allow(dead_code)]
 
 /// Precision, recall and F1 of the positive class when `score ≥ threshold` predicts positive.
 /// A ratio with a zero denominator is 0 (no positive predicted: precision 0).

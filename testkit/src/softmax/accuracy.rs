@@ -1,24 +1,21 @@
 //! Measures both kernels of the softmax focal loss against the `f64` reference. Shared by
 //! tests/softmax_accuracy.rs and `examples/accuracy_report.rs`.
-#![allow(dead_code)]
 
-use super::reference::ulp_error;
-use super::softmax_reference;
+use super::reference;
+use crate::ulp::ulp_error;
+use crate::xorshift::Xorshift32;
 use focal_loss::{Kernel, Reduction, SoftmaxFocal};
 
+/// The class counts of the grid.
 pub const CLASSES: [usize; 4] = [2, 10, 80, 1000];
+/// The γ values of the grid.
 pub const GAMMAS: [f32; 6] = [0.0, 0.5, 1.0, 2.0, 2.5, 3.0];
 
 /// Rows of logits for `c` classes and their targets: random rows in [−10, 10], rows with one
 /// logit 60 ahead (the target's, and another's), the target far behind, ties, equal logits.
 pub fn rows(c: usize) -> (Vec<f32>, Vec<u32>) {
-    let mut s = 0x9e37_79b9_u32 ^ c as u32;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        s
-    };
+    let mut rng = Xorshift32(0x9e37_79b9_u32 ^ c as u32);
+    let mut next = move || rng.next_u32();
     let mut logits = Vec::new();
     let mut targets = Vec::new();
     let n_random: usize = if c >= 1000 { 24 } else { 64 };
@@ -53,8 +50,11 @@ pub fn rows(c: usize) -> (Vec<f32>, Vec<u32>) {
 /// Worst ULP error of loss and gradient, and misses on values that are not normal `f32`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Worst {
+    /// Worst loss error, in ULP.
     pub loss_ulp: f64,
+    /// Worst gradient error, in ULP.
     pub grad_ulp: f64,
+    /// Wrong values where the reference is not a normal `f32`.
     pub non_normal_misses: usize,
 }
 
@@ -87,7 +87,7 @@ pub fn measure(kernel: Kernel, c: usize, gamma: f32, with_alpha: bool) -> Worst 
         let row = &x[r * c..(r + 1) * c];
         let tc = t[r] as usize;
         let (want_loss, want_grad) =
-            softmax_reference::hard(row, tc, gamma, if with_alpha { a[tc] } else { 1.0 });
+            reference::hard(row, tc, gamma, if with_alpha { a[tc] } else { 1.0 });
         match ulp_error(loss[r], want_loss) {
             Some(e) => worst.loss_ulp = worst.loss_ulp.max(e),
             None => worst.non_normal_misses += usize::from(!tiny_ok(loss[r], want_loss)),

@@ -1,8 +1,7 @@
 //! The configuration the host and the Cortex-M firmware both train, and must finish with the
 //! same bits: the synthetic problem's device set (`synthetic::DEVICE_SAMPLES`, seed
 //! `synthetic::DEVICE_SEED`), a one-hidden-layer MLP, the RetinaNet focal loss. `core` only:
-//! `examples/train_imbalanced.rs --device-run` and `firmware/src/bin/train.rs` include it.
-#![allow(dead_code)]
+//! `examples/train_imbalanced.rs --device-run` and `firmware/src/bin/train.rs` both run it.
 
 use focal_loss::train::{Mlp, Model, Sgd, Trainer};
 use focal_loss::{FocalError, SigmoidFocal};

@@ -1,7 +1,6 @@
 //! Errors in units in the last place of `f32`, and the pass/fail rule every reference-vector
-//! check uses. `core` only, no allocation: the host tests and the on-device firmware include
-//! this same file, so a vector passes or fails by one rule everywhere.
-#![allow(dead_code)]
+//! check uses. `core` only, no allocation: the host tests and the on-device firmware use this
+//! same module, so a vector passes or fails by one rule everywhere.
 
 /// Smallest normal `f32`, as `f64`.
 const MIN_NORMAL: f64 = f32::MIN_POSITIVE as f64;

@@ -1,0 +1,41 @@
+//! Test support of focal-loss, shared by its tests, benches and examples (as a
+//! dev-dependency) and by the Cortex-M firmware (as a dependency, `no_std`, and as a
+//! build-dependency, with `std`).
+//!
+//! The `core` part, which the firmware runs on the device:
+//!
+//! - [`ulp`]: errors in `f32` ULP and the pass/fail rule of every reference-vector check;
+//! - [`vectors`]: the reference vectors as `core` data, their bounds and their checks;
+//! - [`digest`]: the fixed `Kernel::Simd` workload and its digest;
+//! - [`synthetic`]: the synthetic imbalanced training problem;
+//! - `device_run` (feature `train`): the training configuration host and device share;
+//! - [`xorshift`]: the small generators behind the workloads and bench inputs.
+//!
+//! With the `std` feature (the default), the host-only part:
+//!
+//! - [`sigmoid`] and [`softmax`]: each form's `f64` reference next to its accuracy grid;
+//! - [`vector_files`]: the parsers of the committed reference-vector files;
+//! - [`metrics`]: classifier scores of the training example;
+//! - [`digits`]: the digits data set of the training example.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "train")]
+pub mod device_run;
+pub mod digest;
+pub mod synthetic;
+pub mod ulp;
+pub mod vectors;
+pub mod xorshift;
+
+#[cfg(feature = "std")]
+pub mod digits;
+#[cfg(feature = "std")]
+pub mod metrics;
+#[cfg(feature = "std")]
+pub mod sigmoid;
+#[cfg(feature = "std")]
+pub mod softmax;
+#[cfg(feature = "std")]
+pub mod vector_files;
