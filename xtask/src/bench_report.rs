@@ -135,12 +135,13 @@ impl Measurement {
 
 /// Entry point of `cargo xtask bench-report`.
 pub fn run(args: Args) -> Result<()> {
-    let base_dir = crate::workspace_root().join(
-        args.target_dir
-            .clone()
-            .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("target")),
-    );
+    let env_dir = || std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from);
+    let base_dir = args
+        .target_dir
+        .clone()
+        .or_else(env_dir)
+        .unwrap_or("target".into());
+    let base_dir = crate::workspace_root().join(base_dir);
     let builds: Vec<Build> = [Build::Baseline, Build::Avx2, Build::Native]
         .into_iter()
         .filter(|b| args.only.is_none_or(|only| only == *b))
@@ -301,15 +302,11 @@ fn render_group(rows: &[&Measurement]) -> String {
         let rank = FUNCTION_ORDER.iter().position(|k| k == f);
         (rank.unwrap_or(FUNCTION_ORDER.len()), *f)
     });
-    let ratios: Vec<&str> = if functions.contains(&REFERENCE_FUNCTION) {
-        functions
-            .iter()
-            .copied()
-            .filter(|f| *f != REFERENCE_FUNCTION)
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let has_reference = functions.contains(&REFERENCE_FUNCTION);
+    let ratios = functions
+        .iter()
+        .filter(|f| has_reference && **f != REFERENCE_FUNCTION);
+    let ratios: Vec<&str> = ratios.copied().collect();
     let mut parameters = unique(rows.iter().map(|m| m.parameter.as_str()));
     parameters.sort_by_key(|p| parameter_key(p));
 

@@ -2,6 +2,7 @@
 //! kernels cost on each Cortex-M target under qemu (instructions per element, flash, stack,
 //! heap), as Markdown tables, against the bars.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -76,25 +77,16 @@ struct Stack {
     bytes: u64,
 }
 
-/// What the `cost` program printed.
-#[derive(Debug, Default, PartialEq)]
-struct Cost {
+/// What one board measured.
+#[derive(Debug)]
+struct Measurement {
+    board: Board,
     /// Instructions per tick × 1024, from the calibration.
     calibration: u64,
     instructions: Vec<Instructions>,
     stack: Vec<Stack>,
-}
-
-/// What one board measured.
-struct Measurement {
-    board: Board,
-    cost: Cost,
-    /// Footprint of each program of [`FOOTPRINTS`] and of `fp_empty`.
-    flash: Vec<(&'static str, elf::Footprint)>,
-    /// ELFs with an allocator symbol.
-    allocators: Vec<&'static str>,
-    /// ELFs inspected for allocator symbols.
-    inspected: usize,
+    /// The footprint of every program's ELF.
+    footprints: BTreeMap<&'static str, elf::Footprint>,
 }
 
 /// Entry point of `cargo xtask embedded-report`.
@@ -130,44 +122,39 @@ fn measure(board: &Board) -> Result<Measurement> {
     if !run.passed || !run.text.contains("cost: done") {
         bail!("the cost program failed on {}:\n{}", board.target, run.text);
     }
-    let mut m = Measurement {
-        board: *board,
-        cost: parse_cost(&run.text)?,
-        flash: Vec::new(),
-        allocators: Vec::new(),
-        inspected: 0,
-    };
+    let mut m = parse_cost(*board, &run.text)?;
     for program in PROGRAMS.into_iter().chain(FOOTPRINTS) {
         let footprint = elf::footprint(&elf(board.target, program))?;
-        m.inspected += 1;
-        if footprint.allocator {
-            m.allocators.push(program);
-        }
-        if program.starts_with("fp_") {
-            m.flash.push((program, footprint));
-        }
+        m.footprints.insert(program, footprint);
     }
     Ok(m)
 }
 
 /// Reads the `calibration`, `instructions` and `stack` lines of the `cost` program.
-fn parse_cost(text: &str) -> Result<Cost> {
-    let mut cost = Cost::default();
+fn parse_cost(board: Board, text: &str) -> Result<Measurement> {
+    let (instructions, stack, footprints) = (Vec::new(), Vec::new(), BTreeMap::new());
+    let mut m = Measurement {
+        board,
+        calibration: 0,
+        instructions,
+        stack,
+        footprints,
+    };
     for line in text.lines() {
         let num = |s: &str| {
             s.parse::<u64>()
                 .with_context(|| format!("bad number in `{line}`"))
         };
         match line.split_whitespace().collect::<Vec<_>>()[..] {
-            ["calibration", x] => cost.calibration = num(x)?,
-            ["instructions", form, case, kernel, n, i] => cost.instructions.push(Instructions {
+            ["calibration", x] => m.calibration = num(x)?,
+            ["instructions", form, case, kernel, n, i] => m.instructions.push(Instructions {
                 form: form.into(),
                 case: case.into(),
                 kernel: kernel.into(),
                 elements: num(n)?,
                 instructions: num(i)?,
             }),
-            ["stack", form, entry, kernel, b] => cost.stack.push(Stack {
+            ["stack", form, entry, kernel, b] => m.stack.push(Stack {
                 form: form.into(),
                 entry: entry.into(),
                 kernel: kernel.into(),
@@ -176,30 +163,38 @@ fn parse_cost(text: &str) -> Result<Cost> {
             _ => {}
         }
     }
-    Ok(cost)
+    Ok(m)
 }
 
 impl Measurement {
     /// Instructions per element of `kernel` on `form`'s `case`.
     fn per_element(&self, form: &str, case: &str, kernel: &str) -> Option<f64> {
-        let mut all = self.cost.instructions.iter();
+        let mut all = self.instructions.iter();
         all.find(|i| i.form == form && i.case == case && i.kernel == kernel)
             .map(|i| i.instructions as f64 / i.elements as f64)
     }
 
     /// Flash `program` adds to the empty firmware: (total, of which compiler runtime).
     fn flash_added(&self, program: &str) -> Option<(u64, u64)> {
-        let size = |p: &str| self.flash.iter().find(|(n, _)| *n == p).map(|(_, f)| f);
-        let (program, empty) = (size(program)?, size("fp_empty")?);
+        let (program, empty) = (
+            self.footprints.get(program)?,
+            self.footprints.get("fp_empty")?,
+        );
         Some((
             program.flash.saturating_sub(empty.flash),
             program.runtime.saturating_sub(empty.runtime),
         ))
     }
 
+    /// The programs whose ELF links an allocator.
+    fn allocators(&self) -> Vec<&str> {
+        let with = self.footprints.iter().filter(|(_, f)| f.allocator);
+        with.map(|(program, _)| *program).collect()
+    }
+
     /// The peak stack of `form`'s entry points, or of all when `None`.
     fn peak_stack(&self, form: Option<&str>) -> u64 {
-        let stack = self.cost.stack.iter();
+        let stack = self.stack.iter();
         let of_form = stack.filter(|s| form.is_none_or(|f| s.form == f));
         of_form.map(|s| s.bytes).max().unwrap_or(0)
     }
@@ -227,7 +222,7 @@ fn check_bars(measurements: &[Measurement]) -> Result<()> {
             entry,
             kernel,
             bytes,
-        } in &m.cost.stack
+        } in &m.stack
         {
             if *bytes >= STACK_BAR {
                 missed.push(format!(
@@ -235,11 +230,14 @@ fn check_bars(measurements: &[Measurement]) -> Result<()> {
                 ));
             }
         }
-        if m.cost.stack.is_empty() {
+        if m.stack.is_empty() {
             missed.push(format!("{target}: no stack measurement"));
         }
-        if !m.allocators.is_empty() {
-            missed.push(format!("{target}: allocator linked in {:?}", m.allocators));
+        if !m.allocators().is_empty() {
+            missed.push(format!(
+                "{target}: allocator linked in {:?}",
+                m.allocators()
+            ));
         }
     }
     ensure!(
@@ -276,7 +274,7 @@ fn tables(measurements: &[Measurement]) -> String {
     for m in measurements {
         let mut cells = vec![
             m.board.core.to_owned(),
-            one(Some(m.cost.calibration as f64 / 1024.0)),
+            one(Some(m.calibration as f64 / 1024.0)),
         ];
         for (form, case) in [
             ("sigmoid", "gamma2"),
@@ -315,10 +313,11 @@ fn tables(measurements: &[Measurement]) -> String {
          | core | sigmoid | softmax | peak | heap |\n|---|---|---|---|---|\n",
     );
     for m in measurements {
-        let heap = if m.allocators.is_empty() {
-            format!("none: no allocator symbol in {} ELFs", m.inspected)
-        } else {
-            format!("ALLOCATOR in {:?}", m.allocators)
+        let heap = match m.allocators() {
+            none if none.is_empty() => {
+                format!("none: no allocator symbol in {} ELFs", m.footprints.len())
+            }
+            some => format!("ALLOCATOR in {some:?}"),
         };
         let stack = [Some("sigmoid"), Some("softmax"), None].map(|f| m.peak_stack(f).to_string());
         let cells: Vec<String> = [m.board.core.to_owned()]
@@ -356,11 +355,12 @@ mod tests {
     fn cost_lines() {
         let text = "calibration 1024\nstarting\ninstructions sigmoid gamma2 Simd 4096 40960\n\
                     stack softmax loss_and_grad Libm 312\ncost: done\n";
-        let cost = parse_cost(text).unwrap();
+        let board = BOARDS[0];
+        let cost = parse_cost(board, text).unwrap();
         assert_eq!(cost.calibration, 1024);
         assert_eq!(cost.instructions[0].instructions, 40960);
         assert_eq!(cost.stack[0].entry, "loss_and_grad");
         assert_eq!(cost.stack[0].bytes, 312);
-        assert!(parse_cost("calibration x").is_err());
+        assert!(parse_cost(board, "calibration x").is_err());
     }
 }

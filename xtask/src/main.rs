@@ -80,48 +80,33 @@ pub fn on_ci() -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
 
-    fn parse(args: &str) -> Result<Command, clap::Error> {
-        let args = std::iter::once("cargo xtask").chain(args.split_whitespace());
-        Cli::try_parse_from(args).map(|cli| cli.command)
+    /// The parsed command line, as `Debug` text, or `None` if clap rejects it.
+    fn parse(line: &str) -> Option<String> {
+        let args = std::iter::once("cargo xtask").chain(line.split_whitespace());
+        super::Cli::try_parse_from(args)
+            .ok()
+            .map(|cli| format!("{:?}", cli.command))
     }
 
     #[test]
     fn command_lines() {
-        Cli::command().debug_assert();
-        let Ok(Command::Test(args)) = parse("test --host --list") else {
-            panic!("test --host --list")
-        };
-        assert!(args.host_only && args.list_only);
-        let Ok(Command::BenchReport(args)) =
-            parse("bench-report --only=native --out r.md -- --quick loss/")
-        else {
-            panic!("bench-report")
-        };
-        let debug = format!("{args:?}");
-        assert!(
-            debug.contains("Native")
-                && debug.contains("\"r.md\"")
-                && debug.contains("[\"--quick\", \"loss/\"]")
-        );
-        assert!(matches!(
-            parse("embedded-report --no-build --out x.md"),
-            Ok(Command::EmbeddedReport(_))
-        ));
-        assert!(matches!(
-            parse("train-on-device --no-build"),
-            Ok(Command::TrainOnDevice(_))
-        ));
+        super::Cli::command().debug_assert();
+        let test = parse("test --host --list").unwrap();
+        assert_eq!(test, "Test(Args { host_only: true, list_only: true })");
+        let bench = parse("bench-report --only=native --out r.md -- --quick loss/").unwrap();
+        assert!(bench.contains("only: Some(Native)") && bench.contains("out: Some(\"r.md\")"));
+        assert!(bench.contains("criterion_args: [\"--quick\", \"loss/\"]"));
+        assert!(parse("embedded-report --no-build --out x.md").is_some());
+        assert!(parse("train-on-device --no-build").is_some());
         for wrong in [
+            "",
             "test --bogus",
             "bench-report --only",
-            "bench-report --only=fast",
             "bench-report --quick",
-            "",
         ] {
-            assert!(parse(wrong).is_err(), "`{wrong}` must not parse");
+            assert_eq!(parse(wrong), None, "`{wrong}` must not parse");
         }
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, ensure};
+use xshell::cmd;
 
 use crate::{cross, install};
 
@@ -75,39 +76,38 @@ impl Board {
     pub fn run(&self, elf: &Path, count: bool) -> Result<Run> {
         let decoder = install::defmt_print()?;
         let sh = crate::shell()?;
-        let mut qemu = sh.cmd("timeout").args(["300", "qemu-system-arm"]);
-        qemu = qemu.args(["-machine", self.machine]);
+        let (target, machine) = (self.target, self.machine);
+        let mut qemu = cmd!(sh, "timeout 300 qemu-system-arm -machine {machine}");
         if let Some(cpu) = self.cpu {
             qemu = qemu.args(["-cpu", cpu]);
         }
-        qemu = qemu.args([
+        let semihosting = [
             "-nographic",
             "-semihosting-config",
             "enable=on,target=native",
-        ]);
+        ];
+        qemu = qemu.args(semihosting);
         if count {
             qemu = qemu.args(["-icount", "shift=0"]);
         }
         let qemu = qemu.arg("-kernel").arg(elf);
-        let (target, machine) = (self.target, self.machine);
-        println!(
-            "--- {target} on {machine}: {qemu} | defmt-print -e {}",
-            elf.display()
-        );
+        let elf_name = elf.display();
+        println!("--- {target} on {machine}: {qemu} | defmt-print -e {elf_name}");
         // The frames are binary; qemu's own messages go to the terminal.
-        let frames = Command::from(qemu)
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
-            .output()
-            .context("could not start qemu-system-arm")?;
-        let decode = sh.cmd(decoder).arg("-e").arg(elf);
-        let decode = decode
-            .args(["--log-format", "{s}", "stdin"])
-            .stdin(&frames.stdout);
-        let text = decode.quiet().ignore_status().read()? + "\n";
+        let mut qemu = Command::from(qemu);
+        let frames = qemu.stderr(Stdio::inherit()).output();
+        let frames = frames.context("could not start qemu-system-arm")?;
+        let format = "{s}";
+        let decode = cmd!(sh, "{decoder} -e {elf} --log-format {format} stdin");
+        let text = decode
+            .stdin(&frames.stdout)
+            .quiet()
+            .ignore_status()
+            .read()?;
+        let passed = frames.status.success();
         Ok(Run {
-            passed: frames.status.success(),
-            text,
+            passed,
+            text: text + "\n",
         })
     }
 }

@@ -23,10 +23,10 @@ pub struct Args {
     /// The quick loop: only the stages that run on the host (leaves out the Cortex-M builds,
     /// the firmware under qemu-system-arm, aarch64 under qemu-user).
     #[arg(long = "host")]
-    pub host_only: bool,
+    host_only: bool,
     /// Print the stages and exit without running them.
     #[arg(long = "list")]
-    pub list_only: bool,
+    list_only: bool,
 }
 
 /// A step of a stage besides its command: finds or installs tools, or checks results.
@@ -48,12 +48,12 @@ struct Stage {
     then: Option<Step>,
 }
 
-/// A stage this machine cannot run.
-struct Skip {
-    /// Printed as the notice (or as the failure on CI).
-    reason: &'static str,
-    /// With `CI=true`, a skip of this stage is a failure.
-    fatal_on_ci: bool,
+/// Why a stage cannot run on this machine; printed as a notice.
+enum Skip {
+    /// The stage is not for this machine.
+    NotHere(&'static str),
+    /// The stage should run here: with `CI=true`, the skip is a failure.
+    FatalOnCi(&'static str),
 }
 
 impl Stage {
@@ -91,14 +91,14 @@ pub fn run(args: Args) -> Result<()> {
     let stages = plan(&args);
     if args.list_only {
         for (i, stage) in stages.iter().enumerate() {
-            let skip = stage.skip.as_ref();
-            let skip = skip.map(|s| format!("  [skipped here: {}]", s.reason));
+            let skip = match stage.skip {
+                Some(Skip::NotHere(reason) | Skip::FatalOnCi(reason)) => {
+                    format!("  [skipped here: {reason}]")
+                }
+                None => String::new(),
+            };
             let (n, name, cmd) = (i + 1, stage.name, stage.cmd.display());
-            println!(
-                "[{n}/{}] {name}: {cmd}{}",
-                stages.len(),
-                skip.unwrap_or_default()
-            );
+            println!("[{n}/{}] {name}: {cmd}{skip}", stages.len());
         }
         return Ok(());
     }
@@ -107,88 +107,74 @@ pub fn run(args: Args) -> Result<()> {
 
 /// The stages to run, in order.
 fn plan(args: &Args) -> Vec<Stage> {
+    let cargo = |name, args| Stage::new(name, CargoCmd::new(args));
     let mut stages = vec![
-        Stage::new("rustfmt", CargoCmd::new("fmt --all --check"))
-            .hint("run `cargo fmt --all` to fix the formatting"),
-        Stage::new(
+        cargo("rustfmt", "fmt --all --check").hint("run `cargo fmt --all` to fix the formatting"),
+        cargo(
             "rustfmt, firmware",
-            CargoCmd::new("fmt --manifest-path firmware/Cargo.toml --check"),
+            "fmt --manifest-path firmware/Cargo.toml --check",
         )
         .hint("run `cargo fmt --manifest-path firmware/Cargo.toml` to fix the formatting"),
-        Stage::new(
-            "clippy",
-            CargoCmd::new("clippy --workspace --all-targets -- -D warnings"),
-        ),
-        Stage::new(
+        cargo("clippy", "clippy --workspace --all-targets -- -D warnings"),
+        cargo(
             "clippy, defmt feature",
-            CargoCmd::new("clippy -p focal-loss --all-targets --features defmt -- -D warnings"),
+            "clippy -p focal-loss --all-targets --features defmt -- -D warnings",
         ),
-        Stage::new("test", CargoCmd::new("test --workspace")),
-        Stage::new(
+        cargo("test", "test --workspace"),
+        cargo(
             "build, no default features",
-            CargoCmd::new("build -p focal-loss --no-default-features"),
+            "build -p focal-loss --no-default-features",
         ),
-        Stage::new(
+        cargo(
             "build, defmt feature",
-            CargoCmd::new("build -p focal-loss --features defmt"),
+            "build -p focal-loss --features defmt",
         ),
         Stage::new(
             "rustdoc",
             CargoCmd::new("doc -p focal-loss --no-deps --all-features")
                 .env("RUSTDOCFLAGS", "-D warnings"),
         ),
-        Stage::new("bench build", CargoCmd::new("bench --no-run")),
+        cargo("bench build", "bench --no-run"),
     ];
     // The determinism test built for SSE2 only and for AVX2+FMA (x86_64 hosts only), then
     // with eight lanes and with the one lane microcontrollers use: each compares against the
     // committed digest, so all passing means the same bits.
-    let determinism = |name, rustflags: &str, dir: &str| {
+    let x86_64 = cfg!(target_arch = "x86_64");
+    for (name, rustflags, dir) in [
+        (
+            "determinism, SSE2 build",
+            "-C target-feature=-avx,-avx2,-fma",
+            "sse2",
+        ),
+        (
+            "determinism, AVX2 build",
+            "-C target-feature=+avx2,+fma",
+            "avx2",
+        ),
+        (
+            "determinism, 8-lane build",
+            "--cfg focal_loss_lanes8",
+            "lanes8",
+        ),
+        (
+            "determinism, 1-lane build",
+            "--cfg focal_loss_lanes1",
+            "lanes1",
+        ),
+    ] {
         let cmd = CargoCmd::new("test -p focal-loss --test determinism")
             .args(["--target-dir", &format!("target/{dir}")])
             .rustflags(rustflags);
-        Stage::new(name, cmd)
-    };
-    let skip = |reason, fatal_on_ci| {
-        Some(Skip {
-            reason,
-            fatal_on_ci,
-        })
-    };
-    let x86_64 = cfg!(target_arch = "x86_64");
-    let mut sse2 = determinism(
-        "determinism, SSE2 build",
-        "-C target-feature=-avx,-avx2,-fma",
-        "sse2",
-    );
-    sse2.skip = if x86_64 {
-        None
-    } else {
-        skip("not an x86_64 host", false)
-    };
-    let mut avx2 = determinism(
-        "determinism, AVX2 build",
-        "-C target-feature=+avx2,+fma",
-        "avx2",
-    );
-    avx2.skip = if !x86_64 {
-        skip("not an x86_64 host", false)
-    } else if !crate::host::has_avx2_fma() {
-        skip(
-            "this CPU lacks AVX2/FMA, so the AVX2 build cannot run here",
-            true,
-        )
-    } else {
-        None
-    };
-    stages.extend([sse2, avx2]);
-    for lanes in ["lanes8", "lanes1"] {
-        let name = if lanes == "lanes8" {
-            "determinism, 8-lane build"
-        } else {
-            "determinism, 1-lane build"
-        };
-        let stage = determinism(name, &format!("--cfg focal_loss_{lanes}"), lanes);
-        stages.push(stage.hint("the bits must not depend on the lane width"));
+        let mut stage = Stage::new(name, cmd);
+        if dir.starts_with("lanes") {
+            stage.hint = "the bits must not depend on the lane width";
+        } else if !x86_64 {
+            stage.skip = Some(Skip::NotHere("not an x86_64 host"));
+        } else if dir == "avx2" && !crate::host::has_avx2_fma() {
+            let reason = "this CPU lacks AVX2/FMA, so the AVX2 build cannot run here";
+            stage.skip = Some(Skip::FatalOnCi(reason));
+        }
+        stages.push(stage);
     }
     if !args.host_only {
         stages.extend([
@@ -236,13 +222,11 @@ fn run_stages(stages: &[Stage]) -> Result<()> {
             anyhow!("stage {label} failed: {detail}{hint}")
         };
         if let Some(skip) = &stage.skip {
-            if on_ci && skip.fatal_on_ci {
-                return Err(fail(format!(
-                    "{} (CI=true: a skip is a failure)",
-                    skip.reason
-                )));
+            let (Skip::NotHere(reason) | Skip::FatalOnCi(reason)) = skip;
+            if on_ci && matches!(skip, Skip::FatalOnCi(_)) {
+                return Err(fail(format!("{reason} (CI=true: a skip is a failure)")));
             }
-            println!("--> {label}: SKIPPED: {}", skip.reason);
+            println!("--> {label}: SKIPPED: {reason}");
             times.push((stage.name, None));
             continue;
         }
