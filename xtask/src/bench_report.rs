@@ -91,15 +91,13 @@ impl Build {
         // the bench binary in its package root, which is the same directory.
         let root = crate::workspace_root();
         let dir = target_dir.strip_prefix(&root).unwrap_or(target_dir);
+        let criterion_home = dir.join("criterion").display().to_string();
         let cmd = CargoCmd::new("bench")
             .args(BENCHES.iter().flat_map(|b| ["--bench", b]))
             .args(["--target-dir".to_owned(), dir.display().to_string()])
             .args(["--", "--noplot"])
             .args(criterion_args.iter().cloned())
-            .env(
-                "CRITERION_HOME",
-                dir.join("criterion").display().to_string(),
-            );
+            .env("CRITERION_HOME", criterion_home);
         match self {
             Build::Baseline => cmd,
             Build::Avx2 => cmd.rustflags("-C target-feature=+avx2,+fma"),
@@ -176,17 +174,16 @@ fn run_build(build: Build, base_dir: &Path, args: &Args, label: &str) -> Result<
     };
     let criterion_dir = target_dir.join("criterion");
     let results = collect(&criterion_dir, fresh_since)?;
-    let which = if fresh_since.is_some() { "new " } else { "" };
+    let (which, dir) = (
+        if fresh_since.is_some() { "new " } else { "" },
+        criterion_dir.display(),
+    );
     ensure!(
         !results.is_empty(),
-        "no {which}criterion results under {} for {label}",
-        criterion_dir.display()
+        "no {which}criterion results under {dir} for {label}"
     );
     let source = if args.report_only {
-        format!(
-            "results already in `{}` (not re-run)",
-            criterion_dir.display()
-        )
+        format!("results already in `{dir}` (not re-run)")
     } else {
         format!("`{}`", cmd.display())
     };
@@ -202,10 +199,10 @@ fn run_build(build: Build, base_dir: &Path, args: &Args, label: &str) -> Result<
 /// when given), sorted by group, function and parameter.
 fn collect(dir: &Path, since: Option<SystemTime>) -> Result<Vec<Measurement>> {
     let mut results = Vec::new();
-    for entry in walkdir::WalkDir::new(dir)
+    let entries = walkdir::WalkDir::new(dir)
         .into_iter()
-        .filter_map(Result::ok)
-    {
+        .filter_map(Result::ok);
+    for entry in entries {
         let benchmark = entry.path().join("benchmark.json");
         if !entry.file_type().is_dir() || entry.file_name() != "new" || !benchmark.is_file() {
             continue;

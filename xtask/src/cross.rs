@@ -28,17 +28,12 @@ pub const AARCH64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
 
 /// `cargo test` of the crate for aarch64 (NEON), run by qemu-aarch64.
 pub fn aarch64_test() -> CargoCmd {
-    let env_target = AARCH64.to_uppercase().replace('-', "_");
+    let prefix = format!("CARGO_TARGET_{}", AARCH64.to_uppercase().replace('-', "_"));
+    let runner = format!("qemu-aarch64 -L {AARCH64_SYSROOT}");
     cross_cargo("test -p focal-loss", &[AARCH64], "-Zbuild-std")
         .args(["--target-dir", "target/aarch64"])
-        .env(
-            &format!("CARGO_TARGET_{env_target}_LINKER"),
-            "aarch64-linux-gnu-gcc",
-        )
-        .env(
-            &format!("CARGO_TARGET_{env_target}_RUNNER"),
-            format!("qemu-aarch64 -L {AARCH64_SYSROOT}"),
-        )
+        .env(&format!("{prefix}_LINKER"), "aarch64-linux-gnu-gcc")
+        .env(&format!("{prefix}_RUNNER"), runner)
 }
 
 /// `cargo build` of the library (`defmt` and `train` features on) for every Cortex-M target:

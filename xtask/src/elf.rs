@@ -33,18 +33,13 @@ pub struct Footprint {
 /// Reads the footprint of the ELF at `path`.
 pub fn footprint(path: &Path) -> Result<Footprint> {
     let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file = object::File::parse(&*data)
-        .with_context(|| format!("{} is not an object file", path.display()))?;
-    let flash = file
-        .sections()
-        .filter(|s| s.name().is_ok_and(|n| FLASH_SECTIONS.contains(&n)))
-        .map(|s| s.size())
-        .sum();
+    let file = object::File::parse(&*data);
+    let file = file.with_context(|| format!("{} is not an object file", path.display()))?;
+    let in_flash = |s: &object::Section| s.name().is_ok_and(|n| FLASH_SECTIONS.contains(&n));
+    let flash = file.sections().filter(in_flash).map(|s| s.size()).sum();
     let in_code = |symbol: &object::Symbol| {
-        let section = symbol
-            .section_index()
-            .and_then(|i| file.section_by_index(i).ok());
-        section.is_some_and(|s| s.kind() == SectionKind::Text)
+        let section = symbol.section_index().map(|i| file.section_by_index(i));
+        section.is_some_and(|s| s.is_ok_and(|s| s.kind() == SectionKind::Text))
     };
     // Runtime code by address, so that aliases count once.
     let mut runtime = BTreeMap::new();
@@ -56,9 +51,10 @@ pub fn footprint(path: &Path) -> Result<Footprint> {
             runtime.insert(symbol.address(), symbol.size());
         }
     }
+    let runtime = runtime.values().sum();
     Ok(Footprint {
         flash,
-        runtime: runtime.values().sum(),
+        runtime,
         allocator,
     })
 }

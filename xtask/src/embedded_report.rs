@@ -54,6 +54,12 @@ const FOOTPRINTS: [&str; 8] = [
     "fp_softmax_simd_all",
     "fp_softmax_libm_all",
 ];
+/// The (form, case) columns of the instruction table.
+const CASES: [(&str, &str); 3] = [
+    ("sigmoid", "gamma2"),
+    ("sigmoid", "gamma0.5"),
+    ("softmax", "C10"),
+];
 /// The other programs whose ELFs must not link an allocator.
 const PROGRAMS: [&str; 4] = ["check", "cost", "train", "fp_empty"];
 
@@ -217,18 +223,11 @@ fn check_bars(measurements: &[Measurement]) -> Result<()> {
                 )),
             }
         }
-        for Stack {
-            form,
-            entry,
-            kernel,
-            bytes,
-        } in &m.stack
-        {
-            if *bytes >= STACK_BAR {
-                missed.push(format!(
-                    "{target}: {form} {entry} {kernel} peaks at {bytes} bytes of stack (bar < {STACK_BAR})"
-                ));
-            }
+        for s in m.stack.iter().filter(|s| s.bytes >= STACK_BAR) {
+            let (form, entry, kernel, bytes) = (&s.form, &s.entry, &s.kernel, s.bytes);
+            missed.push(format!(
+                "{target}: {form} {entry} {kernel} peaks at {bytes} bytes of stack (bar < {STACK_BAR})"
+            ));
         }
         if m.stack.is_empty() {
             missed.push(format!("{target}: no stack measurement"));
@@ -272,15 +271,9 @@ fn tables(measurements: &[Measurement]) -> String {
          |---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for m in measurements {
-        let mut cells = vec![
-            m.board.core.to_owned(),
-            one(Some(m.calibration as f64 / 1024.0)),
-        ];
-        for (form, case) in [
-            ("sigmoid", "gamma2"),
-            ("sigmoid", "gamma0.5"),
-            ("softmax", "C10"),
-        ] {
+        let calibration = one(Some(m.calibration as f64 / 1024.0));
+        let mut cells = vec![m.board.core.to_owned(), calibration];
+        for (form, case) in CASES {
             let simd = m.per_element(form, case, "Simd");
             let libm = m.per_element(form, case, "Libm");
             let ratio = simd.zip(libm).map(|(s, l)| l / s);
@@ -298,13 +291,11 @@ fn tables(measurements: &[Measurement]) -> String {
          |---|---|---|---|---|---|---|---|---|\n",
     );
     for m in measurements {
-        let flash = FOOTPRINTS.map(|program| {
-            m.flash_added(program)
-                .map_or_else(|| "–".into(), |(t, r)| format!("{t} ({r})"))
-        });
-        let cells: Vec<String> = std::iter::once(m.board.core.to_owned())
-            .chain(flash)
-            .collect();
+        let added = |program| m.flash_added(program);
+        let flash =
+            FOOTPRINTS.map(|p| added(p).map_or("–".into(), |(t, r)| format!("{t} ({r})")));
+        let mut cells = vec![m.board.core.to_owned()];
+        cells.extend(flash);
         s.push_str(&markdown::row(&cells));
     }
     s.push_str(
@@ -313,25 +304,20 @@ fn tables(measurements: &[Measurement]) -> String {
          | core | sigmoid | softmax | peak | heap |\n|---|---|---|---|---|\n",
     );
     for m in measurements {
-        let heap = match m.allocators() {
-            none if none.is_empty() => {
-                format!("none: no allocator symbol in {} ELFs", m.footprints.len())
-            }
-            some => format!("ALLOCATOR in {some:?}"),
+        let (allocators, elfs) = (m.allocators(), m.footprints.len());
+        let heap = if allocators.is_empty() {
+            format!("none: no allocator symbol in {elfs} ELFs")
+        } else {
+            format!("ALLOCATOR in {allocators:?}")
         };
-        let stack = [Some("sigmoid"), Some("softmax"), None].map(|f| m.peak_stack(f).to_string());
-        let cells: Vec<String> = [m.board.core.to_owned()]
-            .into_iter()
-            .chain(stack)
-            .chain([heap])
-            .collect();
+        let mut cells = vec![m.board.core.to_owned()];
+        cells.extend([Some("sigmoid"), Some("softmax"), None].map(|f| m.peak_stack(f).to_string()));
+        cells.push(heap);
         s.push_str(&markdown::row(&cells));
     }
     if let Some(m) = measurements.iter().find(|m| m.board.core == "Cortex-M4F") {
-        let ratio = m
-            .per_element("sigmoid", "gamma2", "Libm")
-            .zip(m.per_element("sigmoid", "gamma2", "Simd"))
-            .map(|(l, s)| l / s);
+        let [libm, simd] = ["Libm", "Simd"].map(|k| m.per_element("sigmoid", "gamma2", k));
+        let ratio = libm.zip(simd).map(|(l, s)| l / s);
         let verdict = if ratio.is_some_and(|r| r >= INSTRUCTION_RATIO_BAR) {
             "met"
         } else {

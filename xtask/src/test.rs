@@ -41,7 +41,7 @@ struct Stage {
     /// Why the stage cannot run here, if it cannot.
     skip: Option<Skip>,
     /// A hint printed when the stage fails.
-    hint: &'static str,
+    hint: String,
     /// Runs before the command: finds or installs what the stage needs.
     prepare: Option<Step>,
     /// Runs after the command succeeded: what the built programs must do.
@@ -59,7 +59,7 @@ enum Skip {
 impl Stage {
     /// A stage that always runs.
     fn new(name: &'static str, cmd: CargoCmd) -> Self {
-        let (skip, hint, prepare, then) = (None, "", None, None);
+        let (skip, hint, prepare, then) = (None, String::new(), None, None);
         Self {
             name,
             cmd,
@@ -71,12 +71,13 @@ impl Stage {
     }
 
     /// Adds a failure hint.
-    fn hint(self, hint: &'static str) -> Self {
+    fn hint(self, hint: impl Into<String>) -> Self {
+        let hint = hint.into();
         Self { hint, ..self }
     }
 
     /// A cross stage: installs what it needs first, then runs `then` after the command.
-    fn cross(self, prepare: Step, then: Option<Step>, hint: &'static str) -> Self {
+    fn cross(self, prepare: Step, then: Option<Step>, hint: String) -> Self {
         Self {
             prepare: Some(prepare),
             then,
@@ -167,7 +168,7 @@ fn plan(args: &Args) -> Vec<Stage> {
             .rustflags(rustflags);
         let mut stage = Stage::new(name, cmd);
         if dir.starts_with("lanes") {
-            stage.hint = "the bits must not depend on the lane width";
+            stage.hint = "the bits must not depend on the lane width".into();
         } else if !x86_64 {
             stage.skip = Some(Skip::NotHere("not an x86_64 host"));
         } else if dir == "avx2" && !crate::host::has_avx2_fma() {
@@ -182,7 +183,11 @@ fn plan(args: &Args) -> Vec<Stage> {
                 "Cortex-M0/M3/M4F/M33: no_std release builds",
                 cross::cortex_m_build(),
             )
-            .cross(install::ensure_cortex_m, None, install::CORTEX_M_HINT),
+            .cross(
+                || install::CORTEX_M.ensure(),
+                None,
+                install::CORTEX_M.hint(),
+            ),
             Stage::new(
                 "Cortex-M firmware under qemu-system-arm: reference vectors, same bits as the \
                  host, training, footprint bars",
@@ -191,13 +196,13 @@ fn plan(args: &Args) -> Vec<Stage> {
             .cross(
                 install::ensure_firmware,
                 Some(embedded_report::check_firmware),
-                install::FIRMWARE_HINT,
+                install::FIRMWARE.hint(),
             ),
             Stage::new(
                 "aarch64 NEON under qemu-user: the host test suite",
                 cross::aarch64_test(),
             )
-            .cross(install::ensure_aarch64, None, install::AARCH64_HINT),
+            .cross(|| install::AARCH64.ensure(), None, install::AARCH64.hint()),
         ]);
     }
     stages
