@@ -56,17 +56,25 @@ enum Skip {
     FatalOnCi(&'static str),
 }
 
+impl Skip {
+    /// Why the stage is skipped.
+    fn reason(&self) -> &'static str {
+        match self {
+            Skip::NotHere(reason) | Skip::FatalOnCi(reason) => reason,
+        }
+    }
+}
+
 impl Stage {
     /// A stage that always runs.
     fn new(name: &'static str, cmd: CargoCmd) -> Self {
-        let (skip, hint, prepare, then) = (None, String::new(), None, None);
         Self {
             name,
             cmd,
-            skip,
-            hint,
-            prepare,
-            then,
+            skip: None,
+            hint: String::new(),
+            prepare: None,
+            then: None,
         }
     }
 
@@ -92,12 +100,10 @@ pub fn run(args: Args) -> Result<()> {
     let stages = plan(&args);
     if args.list_only {
         for (i, stage) in stages.iter().enumerate() {
-            let skip = match stage.skip {
-                Some(Skip::NotHere(reason) | Skip::FatalOnCi(reason)) => {
-                    format!("  [skipped here: {reason}]")
-                }
-                None => String::new(),
-            };
+            let skip = stage.skip.as_ref().map(Skip::reason);
+            let skip = skip
+                .map(|r| format!("  [skipped here: {r}]"))
+                .unwrap_or_default();
             let (n, name, cmd) = (i + 1, stage.name, stage.cmd.display());
             println!("[{n}/{}] {name}: {cmd}{skip}", stages.len());
         }
@@ -227,7 +233,7 @@ fn run_stages(stages: &[Stage]) -> Result<()> {
             anyhow!("stage {label} failed: {detail}{hint}")
         };
         if let Some(skip) = &stage.skip {
-            let (Skip::NotHere(reason) | Skip::FatalOnCi(reason)) = skip;
+            let reason = skip.reason();
             if on_ci && matches!(skip, Skip::FatalOnCi(_)) {
                 return Err(fail(format!("{reason} (CI=true: a skip is a failure)")));
             }
