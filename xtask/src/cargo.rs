@@ -1,8 +1,5 @@
 //! One `cargo` invocation: its arguments, the environment it adds, how to print and run it.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 /// A `cargo` command line plus the environment variables it sets on top of the inherited ones.
 #[derive(Debug, Clone)]
 pub struct CargoCmd {
@@ -12,11 +9,11 @@ pub struct CargoCmd {
 }
 
 impl CargoCmd {
-    /// `cargo <args...>` with the inherited environment.
-    pub fn new(args: &[&str]) -> Self {
+    /// `cargo` with the whitespace-separated arguments of `args`.
+    pub fn new(args: &str) -> Self {
         Self {
             program: "cargo".to_owned(),
-            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            args: args.split_whitespace().map(str::to_owned).collect(),
             env: Vec::new(),
         }
     }
@@ -28,11 +25,7 @@ impl CargoCmd {
     }
 
     /// Appends arguments.
-    pub fn args<I, S>(mut self, args: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
+    pub fn args<S: Into<String>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
         self.args.extend(args.into_iter().map(Into::into));
         self
     }
@@ -45,73 +38,43 @@ impl CargoCmd {
 
     /// Adds `flags` to the `RUSTFLAGS` inherited from the environment (after them, so they win).
     ///
-    /// `CARGO_ENCODED_RUSTFLAGS` would make cargo ignore `RUSTFLAGS`, so it is cleared for this
-    /// command (see [`CargoCmd::run`]) and a warning is printed if it was set.
+    /// `CARGO_ENCODED_RUSTFLAGS` would make cargo ignore `RUSTFLAGS`, so [`CargoCmd::run`]
+    /// clears it for this command (with a warning if it was set).
     pub fn rustflags(self, flags: &str) -> Self {
         let inherited = std::env::var("RUSTFLAGS").unwrap_or_default();
         let combined = format!("{} {flags}", inherited.trim());
         self.env("RUSTFLAGS", combined.trim())
     }
 
-    /// Whether this command sets `RUSTFLAGS` itself.
-    fn sets_rustflags(&self) -> bool {
-        self.env.iter().any(|(k, _)| k == "RUSTFLAGS")
-    }
-
     /// The command as a shell line, e.g. `RUSTFLAGS="-C target-cpu=native" cargo bench`.
     pub fn display(&self) -> String {
-        let mut words: Vec<String> = self
-            .env
-            .iter()
-            .map(|(k, v)| format!("{k}={}", shell_quote(v)))
-            .collect();
-        words.push(self.program.clone());
-        words.extend(self.args.iter().map(|a| shell_quote(a)));
-        words.join(" ")
+        let env = self.env.iter().map(|(k, v)| format!("{k}={}", quote(v)));
+        let words = std::iter::once(self.program.clone()).chain(self.args.iter().map(|a| quote(a)));
+        env.chain(words).collect::<Vec<_>>().join(" ")
     }
 
-    /// Runs the command in `dir` with inherited stdout/stderr and no stdin.
-    ///
-    /// Returns a message naming the command when it cannot start or exits unsuccessfully.
-    pub fn run(&self, dir: &Path) -> Result<(), String> {
-        let mut command = Command::new(&self.program);
-        command
-            .args(&self.args)
-            .current_dir(dir)
-            .stdin(Stdio::null());
+    /// Runs the command in the workspace root with inherited stdout/stderr and no stdin.
+    pub fn run(&self) -> anyhow::Result<()> {
+        let sh = crate::shell()?;
+        let mut cmd = sh.cmd(&self.program).args(&self.args).quiet();
         for (key, value) in &self.env {
-            command.env(key, value);
+            cmd = cmd.env(key, value);
         }
-        if self.sets_rustflags() {
-            warn_if_encoded_rustflags();
-            command.env_remove("CARGO_ENCODED_RUSTFLAGS");
+        if self.env.iter().any(|(k, _)| k == "RUSTFLAGS") {
+            if std::env::var_os("CARGO_ENCODED_RUSTFLAGS").is_some_and(|v| !v.is_empty()) {
+                eprintln!(
+                    "warning: ignoring CARGO_ENCODED_RUSTFLAGS for this command (it would \
+                     override the RUSTFLAGS it needs)"
+                );
+            }
+            cmd = cmd.env_remove("CARGO_ENCODED_RUSTFLAGS");
         }
-        let status = command
-            .status()
-            .map_err(|e| format!("could not start `{}`: {e}", self.program))?;
-        if status.success() {
-            return Ok(());
-        }
-        let how = match status.code() {
-            Some(code) => format!("exited with status {code}"),
-            None => "was terminated by a signal".to_owned(),
-        };
-        Err(format!("`{}` {how}", self.display()))
-    }
-}
-
-/// Warns that an inherited `CARGO_ENCODED_RUSTFLAGS` is being dropped for a command.
-fn warn_if_encoded_rustflags() {
-    if std::env::var_os("CARGO_ENCODED_RUSTFLAGS").is_some_and(|v| !v.is_empty()) {
-        eprintln!(
-            "warning: ignoring CARGO_ENCODED_RUSTFLAGS for this command (it would override \
-             the RUSTFLAGS it needs)"
-        );
+        Ok(cmd.run()?)
     }
 }
 
 /// Quotes `word` for a POSIX shell when it has characters that need it.
-fn shell_quote(word: &str) -> String {
+fn quote(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .chars()
@@ -129,7 +92,7 @@ mod tests {
 
     #[test]
     fn display_quotes_env_and_args() {
-        let cmd = CargoCmd::new(&["doc", "-p", "focal-loss"]).env("RUSTDOCFLAGS", "-D warnings");
+        let cmd = CargoCmd::new("doc -p focal-loss").env("RUSTDOCFLAGS", "-D warnings");
         assert_eq!(
             cmd.display(),
             "RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss"
@@ -138,9 +101,9 @@ mod tests {
 
     #[test]
     fn quote_leaves_plain_words() {
-        assert_eq!(shell_quote("--target-dir"), "--target-dir");
-        assert_eq!(shell_quote("target/sse2"), "target/sse2");
-        assert_eq!(shell_quote(""), "\"\"");
-        assert_eq!(shell_quote("a\"b"), "\"a\\\"b\"");
+        assert_eq!(quote("--target-dir"), "--target-dir");
+        assert_eq!(quote("target/sse2"), "target/sse2");
+        assert_eq!(quote(""), "\"\"");
+        assert_eq!(quote("a\"b"), "\"a\\\"b\"");
     }
 }

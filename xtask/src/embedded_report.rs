@@ -1,0 +1,352 @@
+//! `cargo xtask embedded-report` and the footprint check of the firmware stage: what the
+//! kernels cost on each Cortex-M target under qemu (instructions per element, flash, stack,
+//! heap), as Markdown tables, against the bars.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail, ensure};
+
+use crate::qemu::{BOARDS, Board, elf};
+use crate::{elf, markdown};
+
+/// What the kernels cost on each Cortex-M target, under qemu
+///
+/// Builds firmware/ for thumbv6m (micro:bit, M0), thumbv7m (MPS2-AN385, M3), thumbv7em
+/// (MPS2-AN386, M4F) and thumbv8m.main (MPS2-AN505, M33), then measures on each:
+///   - instructions per element of loss_and_grad (sigmoid γ=2 and γ=0.5, softmax C=10), Simd
+///     and Libm: qemu -icount shift=0 (one instruction per virtual ns) and SysTick,
+///     calibrated against a loop of known length;
+///   - flash (.text + .rodata) one kernel of one form adds to an empty firmware;
+///   - peak stack of every entry point, by stack painting;
+///   - that no ELF links an allocator.
+///
+/// Prints Markdown tables and fails if a bar is not met (flash of loss_and_grad <= 8 KiB,
+/// stack < 1 KiB, no allocator).
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Measure the ELFs already in target/firmware.
+    #[arg(long)]
+    no_build: bool,
+    /// Also write the tables to FILE (between its `<!-- embedded-report: begin -->` and
+    /// `<!-- embedded-report: end -->` lines when it has them, as in docs/embedded.md).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// The flash bar: what `loss_and_grad` of one kernel of one form may add, in bytes.
+const FLASH_BAR: u64 = 8 * 1024;
+/// The stack bar, in bytes (peak stack must be below it).
+const STACK_BAR: u64 = 1024;
+/// The instruction bar on the Cortex-M4F (Libm / Simd for the sigmoid form), reported.
+const INSTRUCTION_RATIO_BAR: f64 = 5.0;
+/// The footprint programs beside `fp_empty`: those ending in `_all` link every entry point
+/// of the form, the others `loss_and_grad` alone.
+const FOOTPRINTS: [&str; 8] = [
+    "fp_sigmoid_simd",
+    "fp_sigmoid_libm",
+    "fp_softmax_simd",
+    "fp_softmax_libm",
+    "fp_sigmoid_simd_all",
+    "fp_sigmoid_libm_all",
+    "fp_softmax_simd_all",
+    "fp_softmax_libm_all",
+];
+/// The (form, case) columns of the instruction table.
+const CASES: [(&str, &str); 3] = [
+    ("sigmoid", "gamma2"),
+    ("sigmoid", "gamma0.5"),
+    ("softmax", "C10"),
+];
+/// The other programs whose ELFs must not link an allocator.
+const PROGRAMS: [&str; 4] = ["check", "cost", "train", "fp_empty"];
+
+/// Instructions one kernel took on one case: a `instructions <form> <case> <kernel> <n> <i>`
+/// line of the `cost` program.
+#[derive(Debug, PartialEq)]
+struct Instructions {
+    form: String,
+    case: String,
+    kernel: String,
+    elements: u64,
+    instructions: u64,
+}
+
+/// Peak stack of one entry point: a `stack <form> <entry> <kernel> <bytes>` line.
+#[derive(Debug, PartialEq)]
+struct Stack {
+    form: String,
+    entry: String,
+    kernel: String,
+    bytes: u64,
+}
+
+/// What one board measured.
+#[derive(Debug)]
+struct Measurement {
+    board: Board,
+    /// Instructions per tick × 1024, from the calibration.
+    calibration: u64,
+    instructions: Vec<Instructions>,
+    stack: Vec<Stack>,
+    /// The footprint of every program's ELF.
+    footprints: BTreeMap<&'static str, elf::Footprint>,
+}
+
+/// Entry point of `cargo xtask embedded-report`.
+pub fn run(args: Args) -> Result<()> {
+    crate::qemu::prepare_firmware(!args.no_build)?;
+    let measurements = measure_all()?;
+    let report = tables(&measurements);
+    println!("\n{report}");
+    if let Some(file) = &args.out {
+        markdown::write_out(file, "embedded-report", &report)?;
+    }
+    check_bars(&measurements)
+}
+
+/// The `then` of the firmware stage: the check on every board, the training run against the
+/// host's (`train-on-device`), then the footprint of every board against the bars.
+pub fn check_firmware() -> Result<()> {
+    crate::qemu::run_checks()?;
+    crate::train_device::compare_with_host()?;
+    let measurements = measure_all()?;
+    println!("\n{}", tables(&measurements));
+    check_bars(&measurements)
+}
+
+/// Measures every board.
+fn measure_all() -> Result<Vec<Measurement>> {
+    BOARDS.iter().map(measure).collect()
+}
+
+/// Measures one board: runs `cost` under qemu and reads the ELFs.
+fn measure(board: &Board) -> Result<Measurement> {
+    let run = board.run(&elf(board.target, "cost"), true)?;
+    if !run.passed || !run.text.contains("cost: done") {
+        bail!("the cost program failed on {}:\n{}", board.target, run.text);
+    }
+    let mut m = parse_cost(*board, &run.text)?;
+    for program in PROGRAMS.into_iter().chain(FOOTPRINTS) {
+        let footprint = elf::footprint(&elf(board.target, program))?;
+        m.footprints.insert(program, footprint);
+    }
+    Ok(m)
+}
+
+/// Reads the `calibration`, `instructions` and `stack` lines of the `cost` program.
+fn parse_cost(board: Board, text: &str) -> Result<Measurement> {
+    let (instructions, stack, footprints) = (Vec::new(), Vec::new(), BTreeMap::new());
+    let mut m = Measurement {
+        board,
+        calibration: 0,
+        instructions,
+        stack,
+        footprints,
+    };
+    for line in text.lines() {
+        let num = |s: &str| {
+            s.parse::<u64>()
+                .with_context(|| format!("bad number in `{line}`"))
+        };
+        match line.split_whitespace().collect::<Vec<_>>()[..] {
+            ["calibration", x] => m.calibration = num(x)?,
+            ["instructions", form, case, kernel, n, i] => m.instructions.push(Instructions {
+                form: form.into(),
+                case: case.into(),
+                kernel: kernel.into(),
+                elements: num(n)?,
+                instructions: num(i)?,
+            }),
+            ["stack", form, entry, kernel, b] => m.stack.push(Stack {
+                form: form.into(),
+                entry: entry.into(),
+                kernel: kernel.into(),
+                bytes: num(b)?,
+            }),
+            _ => {}
+        }
+    }
+    Ok(m)
+}
+
+impl Measurement {
+    /// Instructions per element of `kernel` on `form`'s `case`.
+    fn per_element(&self, form: &str, case: &str, kernel: &str) -> Option<f64> {
+        let mut all = self.instructions.iter();
+        all.find(|i| i.form == form && i.case == case && i.kernel == kernel)
+            .map(|i| i.instructions as f64 / i.elements as f64)
+    }
+
+    /// Flash `program` adds to the empty firmware: (total, of which compiler runtime).
+    fn flash_added(&self, program: &str) -> Option<(u64, u64)> {
+        let (program, empty) = (
+            self.footprints.get(program)?,
+            self.footprints.get("fp_empty")?,
+        );
+        Some((
+            program.flash.saturating_sub(empty.flash),
+            program.runtime.saturating_sub(empty.runtime),
+        ))
+    }
+
+    /// The programs whose ELF links an allocator.
+    fn allocators(&self) -> Vec<&str> {
+        let with = self.footprints.iter().filter(|(_, f)| f.allocator);
+        with.map(|(program, _)| *program).collect()
+    }
+
+    /// The peak stack of `form`'s entry points, or of all when `None`.
+    fn peak_stack(&self, form: Option<&str>) -> u64 {
+        let stack = self.stack.iter();
+        let of_form = stack.filter(|s| form.is_none_or(|f| s.form == f));
+        of_form.map(|s| s.bytes).max().unwrap_or(0)
+    }
+}
+
+/// Fails naming every bar these measurements miss.
+fn check_bars(measurements: &[Measurement]) -> Result<()> {
+    let mut missed = Vec::new();
+    for m in measurements {
+        let target = m.board.target;
+        let hard_float = target.ends_with("eabihf");
+        for program in FOOTPRINTS.into_iter().filter(|p| !p.ends_with("_all")) {
+            // The library's own code on every target; with the compiler runtime it brings
+            // where the FPU makes that runtime small (without one, any float code links it).
+            match m.flash_added(program) {
+                Some((total, runtime))
+                    if total - runtime <= FLASH_BAR && (!hard_float || total <= FLASH_BAR) => {}
+                other => missed.push(format!(
+                    "{target}: {program} adds (total, runtime) {other:?} bytes of flash (bar {FLASH_BAR})"
+                )),
+            }
+        }
+        for s in m.stack.iter().filter(|s| s.bytes >= STACK_BAR) {
+            let (form, entry, kernel, bytes) = (&s.form, &s.entry, &s.kernel, s.bytes);
+            missed.push(format!(
+                "{target}: {form} {entry} {kernel} peaks at {bytes} bytes of stack (bar < {STACK_BAR})"
+            ));
+        }
+        if m.stack.is_empty() {
+            missed.push(format!("{target}: no stack measurement"));
+        }
+        if !m.allocators().is_empty() {
+            missed.push(format!(
+                "{target}: allocator linked in {:?}",
+                m.allocators()
+            ));
+        }
+    }
+    ensure!(
+        missed.is_empty(),
+        "bars not met:\n  {}",
+        missed.join("\n  ")
+    );
+    Ok(())
+}
+
+/// Formats `v` with one decimal.
+fn one(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}"))
+}
+
+/// The Markdown tables of the report.
+fn tables(measurements: &[Measurement]) -> String {
+    let host = crate::host::cpu_model().unwrap_or_else(|| "unknown CPU".into());
+    let qemu = crate::shell()
+        .and_then(|sh| Ok(sh.cmd("qemu-system-arm").arg("--version").quiet().read()?))
+        .map(|v| v.lines().next().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    let mut s = format!(
+        "Measured by `cargo xtask embedded-report` on {} ({qemu}; {host}), firmware built \
+         with `opt-level = 3`, `lto = true`, `codegen-units = 1`.\n\n",
+        crate::host::utc_now()
+    );
+    s.push_str(
+        "Instructions per element of `loss_and_grad` (softmax: per sample of 10 classes), \
+         counted by qemu `-icount shift=0` and SysTick:\n\n\
+         | core | instructions / tick | sigmoid γ=2 Simd | Libm | Libm/Simd | sigmoid γ=0.5 Simd | Libm | Libm/Simd | softmax C=10 Simd | Libm | Libm/Simd |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for m in measurements {
+        let calibration = one(Some(m.calibration as f64 / 1024.0));
+        let mut cells = vec![m.board.core.to_owned(), calibration];
+        for (form, case) in CASES {
+            let simd = m.per_element(form, case, "Simd");
+            let libm = m.per_element(form, case, "Libm");
+            let ratio = simd.zip(libm).map(|(s, l)| l / s);
+            cells.extend([one(simd), one(libm), format!("{}×", one(ratio))]);
+        }
+        s.push_str(&markdown::row(&cells));
+    }
+    s.push_str(
+        "\nFlash (`.text` + `.rodata`) one kernel of one form adds to an empty firmware, in \
+         bytes: the total, and in brackets the part of it that is compiler runtime \
+         (`compiler_builtins`: soft-float routines, which any float code on M0/M3 links, \
+         the `f64` add and divide of the sums, `memcpy`). Columns 2–5 link `loss_and_grad` \
+         alone (a training step); the others every entry point of the form:\n\n\
+         | core | sigmoid Simd | sigmoid Libm | softmax Simd | softmax Libm | sigmoid Simd, all entry points | sigmoid Libm, all | softmax Simd, all | softmax Libm, all |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    for m in measurements {
+        let added = |program| m.flash_added(program);
+        let flash =
+            FOOTPRINTS.map(|p| added(p).map_or("–".into(), |(t, r)| format!("{t} ({r})")));
+        let mut cells = vec![m.board.core.to_owned()];
+        cells.extend(flash);
+        s.push_str(&markdown::row(&cells));
+    }
+    s.push_str(
+        "\nPeak stack in bytes (stack painting; the largest over both kernels, every entry \
+         point listed in the firmware's `cost` program), and heap:\n\n\
+         | core | sigmoid | softmax | peak | heap |\n|---|---|---|---|---|\n",
+    );
+    for m in measurements {
+        let (allocators, elfs) = (m.allocators(), m.footprints.len());
+        let heap = if allocators.is_empty() {
+            format!("none: no allocator symbol in {elfs} ELFs")
+        } else {
+            format!("ALLOCATOR in {allocators:?}")
+        };
+        let mut cells = vec![m.board.core.to_owned()];
+        cells.extend([Some("sigmoid"), Some("softmax"), None].map(|f| m.peak_stack(f).to_string()));
+        cells.push(heap);
+        s.push_str(&markdown::row(&cells));
+    }
+    if let Some(m) = measurements.iter().find(|m| m.board.core == "Cortex-M4F") {
+        let [libm, simd] = ["Libm", "Simd"].map(|k| m.per_element("sigmoid", "gamma2", k));
+        let ratio = libm.zip(simd).map(|(l, s)| l / s);
+        let verdict = if ratio.is_some_and(|r| r >= INSTRUCTION_RATIO_BAR) {
+            "met"
+        } else {
+            "not met: docs/embedded.md says why"
+        };
+        let _ = writeln!(
+            s,
+            "\nCortex-M4F sigmoid γ=2: Libm / Simd = {}× (the issue's bar: \
+             {INSTRUCTION_RATIO_BAR}×, {verdict}).",
+            one(ratio)
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_lines() {
+        let text = "calibration 1024\nstarting\ninstructions sigmoid gamma2 Simd 4096 40960\n\
+                    stack softmax loss_and_grad Libm 312\ncost: done\n";
+        let board = BOARDS[0];
+        let cost = parse_cost(board, text).unwrap();
+        assert_eq!(cost.calibration, 1024);
+        assert_eq!(cost.instructions[0].instructions, 40960);
+        assert_eq!(cost.stack[0].entry, "loss_and_grad");
+        assert_eq!(cost.stack[0].bytes, 312);
+        assert!(parse_cost(board, "calibration x").is_err());
+    }
+}
