@@ -2,7 +2,7 @@
 //! (FNV-1a over the bits of every output). Uses `core` only, no allocation, so the host tests
 //! and the on-device firmware run the same code.
 
-use crate::xorshift::Xorshift32;
+use focal_loss::train::Rng;
 use focal_loss::{Layout, Reduction, SigmoidFocal, SoftmaxFocal, approx};
 
 /// The γ values of the sigmoid part.
@@ -14,7 +14,7 @@ const MAX_N: usize = 370;
 /// Fills `x` with logits in [−100, 100] (±∞ and ±0 every 97th) and `t` with targets (mostly
 /// 0, some 1, some soft), from a xorshift seeded by `seed`.
 pub fn workload(x: &mut [f32], t: &mut [f32], seed: u32) {
-    let mut rng = Xorshift32(seed);
+    let mut rng = Rng::new(seed);
     let mut next = move || rng.next_u32();
     for v in x.iter_mut() {
         *v = (next() % 200_001) as f32 / 1000.0 - 100.0;

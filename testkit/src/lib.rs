@@ -8,7 +8,7 @@
 //! - [`vectors`]: the reference vectors as `core` data, their bounds and their checks;
 //! - [`digest`]: the fixed `Kernel::Simd` workload and its digest;
 //! - [`synthetic`]: the synthetic imbalanced training problem;
-//! - `device_run` (feature `train`): the training configuration host and device share;
+//! - [`device_run`]: the training configuration host and device share;
 //! - [`xorshift`]: the small generators behind the workloads and bench inputs.
 //!
 //! With the `std` feature (the default), the host-only part:
@@ -21,7 +21,6 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 
-#[cfg(feature = "train")]
 pub mod device_run;
 pub mod digest;
 pub mod synthetic;

@@ -4,7 +4,7 @@
 //! classes overlap). `core` + `libm` only ([`device_set`] aside), so the firmware's build
 //! script generates the same samples for its flash.
 
-use crate::xorshift::Xorshift32;
+use focal_loss::train::Rng;
 
 /// Features per sample.
 pub const FEATURES: usize = 2;
@@ -17,7 +17,7 @@ pub const DEVICE_SAMPLES: usize = 40 * (RATIO + 1);
 pub const DEVICE_SEED: u32 = 2017;
 
 /// A xorshift32 stream of uniforms in (0, 1).
-struct Uniform(Xorshift32);
+struct Uniform(Rng);
 
 impl Uniform {
     fn next(&mut self) -> f64 {
@@ -35,7 +35,7 @@ impl Uniform {
 /// Fills `features` (`FEATURES` per sample) and `labels` with `labels.len()` samples: every
 /// `RATIO + 1`-th is positive, the rest negative (one in ten of them hard), from `seed`.
 pub fn generate(seed: u32, features: &mut [f32], labels: &mut [u8]) {
-    let mut u = Uniform(Xorshift32(seed.wrapping_mul(0x9e37_79b9) | 1));
+    let mut u = Uniform(Rng::new(seed.wrapping_mul(0x9e37_79b9) | 1));
     for (i, (x, label)) in features
         .chunks_exact_mut(FEATURES)
         .zip(labels.iter_mut())

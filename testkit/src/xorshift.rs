@@ -1,22 +1,6 @@
-//! Marsaglia's xorshift generators: tiny, deterministic and the same on every target. The
-//! digest workload, the softmax accuracy rows, the synthetic problem and the firmware's cost
-//! workload draw from [`Xorshift32`]; the benches draw their inputs from [`Xorshift64`].
-
-/// xorshift32 (shifts 13, 17, 5). The state must not be 0.
-#[derive(Debug, Clone)]
-pub struct Xorshift32(pub u32);
-
-impl Xorshift32 {
-    /// Advances the state and returns it.
-    pub fn next_u32(&mut self) -> u32 {
-        let mut s = self.0;
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        self.0 = s;
-        s
-    }
-}
+//! The benches' input generator, [`Xorshift64`]: tiny, deterministic and the same on every
+//! target. (The digest workload, the softmax accuracy rows, the synthetic problem and the
+//! firmware's cost workload draw from the crate's own xorshift32, `focal_loss::train::Rng`.)
 
 /// xorshift64 (shifts 13, 7, 17): the benches' inputs. The state must not be 0.
 #[derive(Debug, Clone)]

@@ -12,10 +12,10 @@
 
 use core::hint::black_box;
 use cortex_m_rt::entry;
+use focal_loss::train::Rng;
 use focal_loss::{FocalError, Kernel, Reduction, SigmoidFocal, SoftmaxFocal};
 use focal_loss_firmware::board::{self, Counter};
 use focal_loss_firmware::stack;
-use testkit::xorshift::Xorshift32;
 
 use defmt_semihosting as _;
 
@@ -27,7 +27,7 @@ const ROWS: usize = 32;
 
 /// Logits in [−8, 8] and targets (one positive in ten) from a xorshift.
 fn workload(x: &mut [f32], t: &mut [f32], classes: &mut [u8]) {
-    let mut rng = Xorshift32(0x2545_f491);
+    let mut rng = Rng::new(0x2545_f491);
     let mut next = move || rng.next_u32();
     for v in x.iter_mut() {
         *v = (next() % 16_001) as f32 / 1000.0 - 8.0;

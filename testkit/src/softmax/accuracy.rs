@@ -3,7 +3,7 @@
 
 use super::reference;
 use crate::ulp::ulp_error;
-use crate::xorshift::Xorshift32;
+use focal_loss::train::Rng;
 use focal_loss::{Kernel, Reduction, SoftmaxFocal};
 
 /// The class counts of the grid.
@@ -14,7 +14,7 @@ pub const GAMMAS: [f32; 6] = [0.0, 0.5, 1.0, 2.0, 2.5, 3.0];
 /// Rows of logits for `c` classes and their targets: random rows in [−10, 10], rows with one
 /// logit 60 ahead (the target's, and another's), the target far behind, ties, equal logits.
 pub fn rows(c: usize) -> (Vec<f32>, Vec<u32>) {
-    let mut rng = Xorshift32(0x9e37_79b9_u32 ^ c as u32);
+    let mut rng = Rng::new(0x9e37_79b9_u32 ^ c as u32);
     let mut next = move || rng.next_u32();
     let mut logits = Vec::new();
     let mut targets = Vec::new();
