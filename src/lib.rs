@@ -60,6 +60,8 @@ mod docs_doctests {
     struct Embedded;
     #[doc = include_str!("../docs/numerics.md")]
     struct Numerics;
+    #[doc = include_str!("../docs/reference-vectors.md")]
+    struct ReferenceVectors;
     #[doc = include_str!("../docs/training.md")]
     struct Training;
 }

@@ -2,87 +2,18 @@
 """Generate tests/data/sigmoid_reference.csv: reference values for the binary
 (sigmoid) focal loss and its gradient with respect to the logit.
 
-What it computes
-----------------
-For every combination of
+torchvision's sigmoid_focal_loss in float64 with autograd where it is accurate
+(|x| <= 10), mpmath at 50 digits elsewhere and at +-inf, each torchvision row
+cross-checked against mpmath. What the grid is, how every value is checked and
+the file format: docs/reference-vectors.md.
 
-    gamma  in {0, 0.5, 1, 2, 2.5, 3, 5}
-    alpha  in {none, 0.25, 0.75}       (none = no alpha weighting, torchvision alpha=-1)
-    target in {0, 1} (hard) and {0.1, 0.25, 0.5, 0.9} (soft)
-    logit  in a fixed set of 45 values that are exactly representable as float32
-           (dense near 0, sparse out to +-100), plus +inf and -inf for hard targets
-
-it writes the element-wise loss of ``torchvision.ops.sigmoid_focal_loss``
-(reduction='none') and d loss / d logit:
-
-    p       = sigmoid(x)
-    ce      = binary_cross_entropy_with_logits(x, t)
-    p_t     = p*t + (1-p)*(1-t)
-    loss    = ce * (1-p_t)**gamma
-    alpha_t = alpha*t + (1-alpha)*(1-t);  loss *= alpha_t   (only if alpha given)
-
-Every finite row is computed twice:
-
-  * with torchvision in float64 on the CPU, gradient by autograd;
-  * with mpmath at mp.dps = 50 from the exact formula written without
-    cancellation (1-p = sigmoid(-x), 1-p_t = p*(1-t) + (1-p)*t, and
-    ce = t*softplus(-x) + (1-t)*softplus(x) via log1p), gradient from the
-    analytic derivative
-
-        dL/dx = alpha_t * [ (p - t)*(1-p_t)**gamma
-                            + gamma*ce*(1-p_t)**(gamma-1) * p*(1-p)*(1-2t) ]
-
-    which is itself cross-checked against mpmath.diff (numerical
-    differentiation at raised precision) on every row.
-
-The committed value is torchvision's where |x| <= 10 and mpmath's, correctly
-rounded to float64, where |x| > 10, because torchvision forms 1 - sigmoid(x)
-(and, for a confident correct logit, the BCE itself) by subtracting O(1) or
-O(|x|) numbers and so loses relative accuracy like eps*|x|*e^|x| even in
-float64: all of it from |x| ~ 37 on.  The ``source`` column says which.
-Before writing, every torchvision row is checked against mpmath: the relative
-error of the loss, and of the gradient measured against
-max(|grad|, sum of the magnitudes of its two terms), must be at most
-max(1e-12, 2^-52 * (1+|x|) * e^|x|), i.e. 1e-12 up to |x| ~ 7 and ~5e-11 at
-|x| = 10 (measured: 1.6e-12 at |x| = 8, 1.9e-11 at |x| = 10).  The script
-exits non-zero without writing anything if any check fails.
-
-Rows with x = +-inf (hard targets only) hold the mathematical limits, derived
-by algebra and checked against mpmath at x = +-1e6.  For a hard target with
-s = 2t - 1:
-
-    dL/dx = -s * alpha_t * (1-p_t)**gamma * [(1-p_t) + gamma*p_t*ce]
-
-    right-side infinite logit (t=1, x=+inf or t=0, x=-inf): loss 0, grad 0
-    wrong-side infinite logit (t=1, x=-inf or t=0, x=+inf): loss inf,
-        grad -s*alpha_t  (i.e. -alpha_t for t=1, +alpha_t for t=0),
-        alpha_t = 1 when alpha is none.
-
-Output format
--------------
-Comment lines beginning with '#', then the header
-``gamma,alpha,logit,target,loss,grad,source`` and one row per combination.
-Numbers are Python ``repr`` of float64 (shortest round-tripping form, at most
-17 significant digits); 'inf' / '-inf' for infinities; alpha is 'none' or a
-number.  Each logit is printed as the exact float64 value of a float32, so it
-parses to the same value as f32 or f64.  Soft targets 0.1 and 0.9 are the
-float64 values nearest to 0.1 and 0.9 (that is what both computations used);
-they are not float32-exact.
-
-Requirements
-------------
-    python3 (tested with 3.11)
+Requirements: python3 (tested with 3.11);
     pip install torch==2.15.0 torchvision==0.29.2 mpmath==1.3.0 numpy==2.4.6
+(the default PyPI torch wheel is the CUDA build; only its CPU path is used).
 
-(the default PyPI torch wheel is the CUDA build; only its CPU path is used
-here, no GPU is needed.)  Other recent versions should give the same mpmath
-rows; torchvision rows may differ in the last bits between torch builds.
-
-Usage (from the repository root)
---------------------------------
+Usage (from the repository root):
     python3 tools/gen_sigmoid_reference.py            # writes tests/data/sigmoid_reference.csv
     python3 tools/gen_sigmoid_reference.py -o out.csv # write elsewhere
-
 It prints a short accuracy summary (torchvision vs mpmath) to stderr.
 """
 

@@ -3,170 +3,21 @@
 multi-class (softmax) focal loss of one sample and its gradient with respect
 to every logit.
 
-What it computes
-----------------
-For a sample with logits z_0 .. z_{C-1}, p = softmax(z):
+Exact values from mpmath (50 and 80 digits, which must round alike), with the
+analytic gradient checked against mpmath.diff; torch float64 autograd is
+checked against them where float64 is accurate, and its errors elsewhere are
+recorded. The grid, the kinds of case and their order, the checks and the file
+format: docs/reference-vectors.md.
 
-  hard target class c:
-      loss = -alpha_c * (1 - p_c)**gamma * log(p_c)
-  soft target y (a probability vector; Keras CategoricalFocalCrossentropy
-  semantics, without Keras' clipping, see below):
-      loss = -sum_j alpha_j * y_j * (1 - p_j)**gamma * log(p_j)
-
-with alpha_j = 1 when alpha is none, and grad_j = d loss / d z_j for every
-class j.  The grid is
-
-    C      in {2, 3, 10, 80}
-    gamma  in {0, 0.5, 1, 2, 2.5, 3}
-    alpha  in {none, per-class vector alpha_j = 0.25 + 0.5*j/(C-1) rounded to a
-               multiple of 2^-10}   (C=2: 0.25, 0.75; C=3: 0.25, 0.5, 0.75)
-
-and for every (C, gamma, alpha) the same 13 hard-target samples of each C
-(5 moderate rows with logits uniform in [-5, 5]; one logit 60 ahead of the
-rest with the target that class and with the target another class; one logit
-20 ahead, target that class; the target 30 below the minimum of the rest; two
-tied maximal logits, target one of them; two rows of +-80 mixes, target the
-largest and target the smallest logit; all logits equal), plus for C in
-{3, 10} four soft-target samples (dyadic y with moderate logits; label
-smoothing eps~0.1 with moderate logits; label smoothing on a logit 60 ahead;
-y with zeros on a +-80 mix).  Logits are multiples of 2^-8 (so exactly
-representable as float32) drawn from Python's random.Random with fixed seeds,
-whose output is stable across Python versions.  Soft targets are multiples of
-2^-24 in [0, 1] (float32-exact) and every soft row sums to exactly 1 (checked
-with math.fsum and with a plain left-to-right float64 sum).  Label smoothing
-uses off = round(2^24 * 0.1/C) / 2^24 on the other classes and 1 - (C-1)*off
-on the labelled class (C=3: 0.03333336114883423 and 0.9333332777023315;
-C=10: 0.009999990463256836 and 0.9100000858306885), i.e. Keras'
-0.1/C and 0.9 + 0.1/C to within 9e-8.
-
-Every sample is computed twice:
-
-  * exactly, with mpmath at mp.dps = 50 and again at mp.dps = 80, without
-    cancellation: S_k = sum_{j!=k} e^(z_j - z_k) (a sum of positive terms),
-    p_k = 1/(1+S_k), 1 - p_k = S_k/(1+S_k), log p_k = -log1p(S_k);
-    gradient from the analytic derivative.  With
-        g_k = alpha_k * y_k * [gamma*(1-p_k)**(gamma-1) * p_k*log(p_k) - (1-p_k)**gamma]
-    (y = one-hot(c) for a hard target)
-        grad_j = sum_k g_k * (delta_jk - p_j)
-               = g_j * (1 - p_j) - p_j * sum_{k!=j} g_k,
-    i.e. for a hard target grad_j = g_c * (delta_jc - p_j).  The committed
-    loss and grad are the mpmath values correctly rounded to float64; the
-    script aborts unless the dps=50 and dps=80 values round to the same
-    float64 (so the rounding is not in doubt) and unless the analytic
-    gradient agrees with mpmath.diff (numerical differentiation at raised
-    precision) to 1e-30 relative to sum_k |g_k| * |delta_jk - p_j|, for every
-    class of every sample with C <= 10 and for classes {0, 1, C-1, target,
-    argmax z, argmin z} of the C = 80 samples.  The gradient of every sample
-    sums to 0 over the classes (exactly, before rounding; this is checked too).
-  * with torch in float64 on the CPU, written out by hand: logp =
-    log_softmax(z), p = exp(logp), (1 - p)**gamma, gradient by autograd (for a
-    hard target only the target's (1 - p_c)**gamma is formed).  On the rows
-    where float64 torch is accurate it must agree with mpmath: the relative
-    error of the loss, and of grad_j measured against
-    sum_k |g_k| * |delta_jk - p_j|, must be at most
-    max(1e-13, 4 * 2^-52 / (1 - P)), the error of forming 1 - P by
-    subtraction, where P is the probability torch subtracts from 1 (p_c for
-    a hard target, max_k p_k for a soft one).  Those rows are the kinds
-    moderate, lead60-other, min30, ties, pm80-top, pm80-bottom, all-equal,
-    soft-dyadic, soft-smooth and soft-pm80 (see the list of kinds below),
-    except where P >= 0.9999 (only pm80-top at C = 2), so the tolerance is at
-    most ~1e-11; measured: at most 2.2e-14.  Otherwise the script exits
-    non-zero without writing anything.  How far torch is off on the other
-    rows is printed to stderr and recorded in the CSV comments: there
-    1 - exp(logp) rounds to 0 (a logit 60 ahead makes 1 - p ~ 1e-26) and
-    logp to 0, so the loss of a confident correct target comes out -0.0 and
-    its gradient 0 or, for gamma = 0.5, NaN in every class (d/dx x**0.5 = inf
-    at x = 0, times log p = 0); a soft row with such a class is NaN in every
-    class at gamma = 0.5 although its loss is right.  With the leader only
-    20 ahead (1 - p ~ 5.6e-9) torch is off by up to 2.7e-7 relative.
-
-Order of the cases
-------------------
-Case ids run over C (2, 3, 10, 80), then gamma (in the order above), then
-alpha (none, then the vector), then the samples of that C in this order
-(position within each (C, gamma, alpha) block, and the "kind" named in the
-comments and in the stderr summary):
-
-    0-4  moderate            logits uniform in [-5, 5]; targets 0, C-1, the
-                             largest logit, the smallest logit, a random class
-    5    lead60-self         one logit 60 above the largest of the rest
-                             (uniform in [-3, 3]); target that class
-    6    lead60-other        the same logits; target the next class
-    7    lead20-self         one logit 20 ahead; target that class
-    8    min30               target logit 30 below the smallest of the rest
-    9    ties                two classes tied for the largest logit; target the
-                             first of them (C = 2: both logits equal)
-    10   pm80-top            classes j%3==1 near -80, the others near +80
-                             (offsets in [-1, 1]); target the largest logit
-    11   pm80-bottom         the same logits; target the smallest logit
-    12   all-equal           every logit 3.75; target C//2
-    13   soft-dyadic         (C = 3, 10) y dyadic, moderate logits
-    14   soft-smooth         (C = 3, 10) label smoothing, moderate logits
-    15   soft-smooth-lead60  (C = 3, 10) label smoothing on a logit 60 ahead
-    16   soft-pm80           (C = 3, 10) y with zero entries, +-80 mix
-
-so there are 13 cases per (C, gamma, alpha) for C in {2, 80} and 17 for C in
-{3, 10}: 720 cases, 15444 lines.  The logits of a C are the same for every
-gamma and alpha.
-
-Relation to other implementations
----------------------------------
-* kornia.losses.focal_loss (log_softmax, (1 - exp(logp))**gamma, one-hot):
-  the same loss for alpha=None, but a scalar alpha is spread as
-  [1 - alpha, alpha, alpha, ...], i.e. class 0 (background) weighted by
-  1 - alpha and every other class by alpha.  We take a per-class vector
-  alpha_j instead; kornia's scalar alpha a is the vector
-  (1-a, a, ..., a) here.  kornia forms (1 - p)**gamma for every class, so at
-  gamma < 1 it has the same NaN gradient as the soft rows above whenever any
-  class has p rounding to 1.
-* Keras CategoricalFocalCrossentropy: alpha (default 0.25, scalar or per-class
-  list) multiplies every class; alpha none here is alpha = 1.  Keras clips p
-  to [1e-7, 1 - 1e-7] before the log and the power; these values are
-  unclipped (they differ from Keras wherever some p_j < 1e-7 or > 1 - 1e-7).
-
-Output format
--------------
-Comment lines beginning with '#', then the header
-``case,num_classes,gamma,alpha,target,class,logit,soft_target,loss,grad``
-and one line per (sample, class j), in case order then class order:
-
-    case         integer id of the sample, 0, 1, 2, ...; all lines of a case
-                 share num_classes, gamma, target, loss (and the alpha
-                 setting)
-    num_classes  C
-    gamma        gamma
-    alpha        'none', or alpha_j of THIS class j (the per-class vector is
-                 spread over the case's lines)
-    target       the hard target class c, or 'soft'
-    class        j
-    logit        z_j
-    soft_target  y_j for soft rows, empty for hard rows
-    loss         the sample's loss (repeated on every line of the case)
-    grad         d loss / d z_j
-
-Numbers are Python ``repr`` of float64 (shortest round-tripping form); every
-logit, alpha and soft target is float32-exact, so it parses to the same value
-as f32 or f64.  No value is infinite, NaN or subnormal (checked); 'inf' would
-be printed for an infinity.
-
-Requirements
-------------
-    python3 (tested with 3.11)
+Requirements: python3 (tested with 3.11);
     pip install torch==2.15.0 mpmath==1.3.0 numpy==2.4.6
+(the default PyPI torch wheel is the CUDA build; only its CPU path is used).
 
-(the default PyPI torch wheel is the CUDA build; only its CPU path is used
-here, no GPU is needed.)  The committed values come from mpmath only, so
-other versions give the same file apart from the version comment line and
-the torch error figures in the comments.
-
-Usage (from the repository root)
---------------------------------
+Usage (from the repository root):
     python3 tools/gen_softmax_reference.py            # writes tests/data/softmax_reference.csv
     python3 tools/gen_softmax_reference.py -o out.csv # write elsewhere
     VERBOSE=1 python3 tools/gen_softmax_reference.py  # also list every inaccurate torch row
-
-It prints a short accuracy summary (torch vs mpmath) to stderr.  Run time is
-about 15 seconds.
+It prints a short accuracy summary (torch vs mpmath) to stderr (about 15 s).
 """
 
 import argparse
