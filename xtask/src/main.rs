@@ -16,7 +16,7 @@ mod qemu;
 mod test;
 mod train_device;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -60,10 +60,8 @@ fn main() -> ExitCode {
 
 /// The workspace root: the parent of this crate's manifest directory.
 pub fn workspace_root() -> PathBuf {
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
-        .map_or_else(|| manifest_dir.clone(), PathBuf::from)
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
 
 /// A shell whose commands run in the workspace root.
@@ -100,13 +98,14 @@ mod tests {
         assert!(bench.contains("criterion_args: [\"--quick\", \"loss/\"]"));
         assert!(parse("embedded-report --no-build --out x.md").is_some());
         assert!(parse("train-on-device --no-build").is_some());
-        for wrong in [
+        let wrong = [
             "",
             "test --bogus",
             "bench-report --only",
             "bench-report --quick",
-        ] {
-            assert_eq!(parse(wrong), None, "`{wrong}` must not parse");
+        ];
+        for line in wrong {
+            assert_eq!(parse(line), None, "`{line}` must not parse");
         }
     }
 }
