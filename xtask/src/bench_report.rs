@@ -9,7 +9,6 @@
 //! directory from `CRITERION_HOME`, else `CARGO_TARGET_DIR`, else `cargo metadata`, which
 //! ignores a `--target-dir` flag, so each run sets `CRITERION_HOME` explicitly.
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -162,9 +161,8 @@ fn run_build(build: Build, base_dir: &Path, args: &Args, label: &str) -> Result<
         criterion_dir.display()
     );
     let mut out = format!("\n### {}\n\nFrom {source}.\n", build.title());
-    for group in unique(results.iter().map(|m| m.group.as_str())) {
-        let rows: Vec<&Measurement> = results.iter().filter(|m| m.group == group).collect();
-        let _ = write!(out, "\n#### `{group}`\n\n{}", render_group(&rows));
+    for rows in results.chunk_by(|a, b| a.group == b.group) {
+        let _ = write!(out, "\n#### `{}`\n\n{}", rows[0].group, render_group(rows));
     }
     Ok(out)
 }
@@ -240,10 +238,12 @@ fn measurement(benchmark: &Value, estimates: &Value) -> Result<Option<Measuremen
 
 /// The report's heading and machine facts; the builds' sections follow.
 fn render_header() -> String {
-    let cpu = host::cpu_model().unwrap_or_else(|| "unknown CPU".into());
+    let cpu = host::cpu_model();
+    let rustc = host::version("rustc", "-V");
+    let rustc = rustc.unwrap_or_else(|| "unknown (`rustc -V` failed)".to_owned());
     let mut out = format!("## Benchmark report: `{}`\n\n", BENCHES.join("`, `"));
     let _ = writeln!(out, "- CPU: {cpu} ({} logical CPUs)", host::logical_cpus());
-    let _ = writeln!(out, "- rustc: {}", host::rustc_version());
+    let _ = writeln!(out, "- rustc: {rustc}");
     let _ = writeln!(out, "- Date: {}", host::utc_now());
     let _ = writeln!(
         out,
@@ -255,20 +255,22 @@ fn render_header() -> String {
 }
 
 /// One group's table: a row per parameter, a column per function, then the ratio columns.
-fn render_group(rows: &[&Measurement]) -> String {
-    let mut functions = unique(rows.iter().map(|m| m.function.as_str()));
+fn render_group(rows: &[Measurement]) -> String {
+    let mut functions: Vec<&str> = rows.iter().map(|m| m.function.as_str()).collect();
     functions.sort_by_key(|f| {
         let rank = FUNCTION_ORDER.iter().position(|k| k == f);
         (rank.unwrap_or(FUNCTION_ORDER.len()), *f)
     });
+    functions.dedup();
     let has_reference = functions.contains(&REFERENCE_FUNCTION);
     let ratios = functions
         .iter()
         .filter(|f| has_reference && **f != REFERENCE_FUNCTION);
     let ratios: Vec<&str> = ratios.copied().collect();
     // Numbers numerically, then other strings.
-    let mut parameters = unique(rows.iter().map(|m| m.parameter.as_str()));
+    let mut parameters: Vec<&str> = rows.iter().map(|m| m.parameter.as_str()).collect();
     parameters.sort_by_key(|p| (p.parse::<u64>().map_err(drop), *p));
+    parameters.dedup();
 
     // Sigmoid groups are parameterised by the element count, softmax groups by the classes.
     let softmax = rows.iter().any(|m| m.group.starts_with("softmax"));
@@ -277,7 +279,7 @@ fn render_group(rows: &[&Measurement]) -> String {
         .chain(ratios.iter().map(|f| format!("{f}/{REFERENCE_FUNCTION}")));
     let header: Vec<String> = header.collect();
     let mut out = markdown::row(&header);
-    out += &markdown::row(&vec!["--:".to_owned(); header.len()]);
+    out += &markdown::row(vec!["--:"; header.len()]);
     for parameter in parameters {
         let time = |function: &str| {
             let mut all = rows.iter();
@@ -295,15 +297,9 @@ fn render_group(rows: &[&Measurement]) -> String {
                     .map(|f| time(f).map_or("–".into(), format_ns)),
             )
             .chain(ratios.iter().map(|f| ratio(f)));
-        out += &markdown::row(&cells.collect::<Vec<_>>());
+        out += &markdown::row(cells);
     }
     out
-}
-
-/// The distinct items, in first-seen order.
-fn unique<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut seen = BTreeSet::new();
-    items.filter(|item| seen.insert(*item)).collect()
 }
 
 /// ns/element with three or four significant digits.
@@ -340,14 +336,13 @@ mod tests {
             m("simd", 64, 1.0),
             m("naive", 4096, 10.0),
         ];
-        let rows: Vec<&Measurement> = data.iter().collect();
         let expected = "\
 | N | simd | libm | naive | libm/simd | naive/simd |
 | --: | --: | --: | --: | --: | --: |
 | 64 | 1.00 | 5.00 | 10.0 | 5.00× | 10.00× |
 | 4096 | 1.00 | – | 10.0 | – | 10.00× |
 ";
-        assert_eq!(render_group(&rows), expected);
+        assert_eq!(render_group(&data), expected);
     }
 
     #[test]

@@ -221,11 +221,8 @@ fn one(v: Option<f64>) -> String {
 
 /// The Markdown tables of the report.
 fn tables(measurements: &[Measurement]) -> String {
-    let host = crate::host::cpu_model().unwrap_or_else(|| "unknown CPU".into());
-    let qemu = crate::shell()
-        .and_then(|sh| Ok(sh.cmd("qemu-system-arm").arg("--version").quiet().read()?))
-        .map(|v| v.lines().next().unwrap_or_default().to_owned())
-        .unwrap_or_default();
+    let host = crate::host::cpu_model();
+    let qemu = crate::host::version("qemu-system-arm", "--version").unwrap_or_default();
     let mut s = format!(
         "Measured by `cargo xtask embedded-report` on {} ({qemu}; {host}), firmware built \
          with `opt-level = 3`, `lto = true`, `codegen-units = 1`.\n\n",
@@ -235,7 +232,7 @@ fn tables(measurements: &[Measurement]) -> String {
     let rows = |s: &mut String, cells: &dyn Fn(&Measurement) -> Vec<String>| {
         for m in measurements {
             let core = std::iter::once(m.board.core.to_owned());
-            s.push_str(&markdown::row(&core.chain(cells(m)).collect::<Vec<_>>()));
+            s.push_str(&markdown::row(core.chain(cells(m))));
         }
     };
     s.push_str(

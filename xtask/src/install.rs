@@ -21,6 +21,8 @@ pub struct Needs {
     targets: &'static [&'static str],
     /// What `apt-get install` installs besides [`DEBIAN_RUST`] when something is missing.
     packages: &'static [&'static str],
+    /// Whether the stage decodes `defmt` output, with [`defmt_print`].
+    defmt_print: bool,
 }
 
 /// Debian's Rust, which every cross stage falls back on.
@@ -32,6 +34,7 @@ pub const CORTEX_M: Needs = Needs {
     tools: &[],
     targets: &cross::CORTEX_M,
     packages: &[],
+    defmt_print: false,
 };
 
 /// The firmware stage: the Cortex-M toolchain, the linker, qemu (and `defmt-print`).
@@ -40,6 +43,7 @@ pub const FIRMWARE: Needs = Needs {
     tools: &["arm-none-eabi-ld", "qemu-system-arm"],
     targets: &cross::CORTEX_M,
     packages: &["gcc-arm-none-eabi", "qemu-system-arm"],
+    defmt_print: true,
 };
 
 /// The aarch64 stage: a toolchain, a cross linker and libc, qemu-user.
@@ -56,6 +60,7 @@ pub const AARCH64: Needs = Needs {
         "gcc-aarch64-linux-gnu",
         "libc6-dev-arm64-cross",
     ],
+    defmt_print: false,
 };
 
 /// The pinned defmt decoder.
@@ -65,13 +70,15 @@ impl Needs {
     /// Installs what is missing when it can (as root, with apt-get), then checks again.
     pub fn ensure(&self) -> Result<()> {
         let before = self.missing();
-        if before.is_empty() {
-            return Ok(());
+        if !before.is_empty() {
+            println!("--- missing for {}: {}", self.stage, before.join(", "));
+            apt_get_install(&self.all_packages())?;
+            let after = self.missing().join(", ");
+            ensure!(after.is_empty(), "still missing after the install: {after}");
         }
-        println!("--- missing for {}: {}", self.stage, before.join(", "));
-        apt_get_install(&self.all_packages())?;
-        let after = self.missing().join(", ");
-        ensure!(after.is_empty(), "still missing after the install: {after}");
+        if self.defmt_print {
+            defmt_print()?;
+        }
         Ok(())
     }
 
@@ -104,12 +111,6 @@ impl Needs {
             self.all_packages().join(" ")
         )
     }
-}
-
-/// Makes sure the firmware can be built and run, `defmt-print` included.
-pub fn ensure_firmware() -> Result<()> {
-    FIRMWARE.ensure()?;
-    defmt_print().map(drop)
 }
 
 /// `defmt-print`, installed with `cargo install` when it is on neither `PATH` nor in

@@ -19,7 +19,7 @@ mod train_device;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 /// The focal-loss workspace's task runner
 #[derive(Debug, Parser)]
@@ -28,14 +28,7 @@ use clap::{Parser, Subcommand};
     bin_name = "cargo xtask",
     arg_required_else_help = true
 )]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-/// The commands.
-#[derive(Debug, Subcommand)]
-enum Command {
+enum Cli {
     Test(test::Args),
     BenchReport(bench_report::Args),
     EmbeddedReport(embedded_report::Args),
@@ -43,11 +36,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
-        Command::Test(args) => test::run(args),
-        Command::BenchReport(args) => bench_report::run(args),
-        Command::EmbeddedReport(args) => embedded_report::run(args),
-        Command::TrainOnDevice(args) => train_device::run(args),
+    let result = match Cli::parse() {
+        Cli::Test(args) => test::run(args),
+        Cli::BenchReport(args) => bench_report::run(args),
+        Cli::EmbeddedReport(args) => embedded_report::run(args),
+        Cli::TrainOnDevice(args) => train_device::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -85,7 +78,7 @@ mod tests {
         let args = std::iter::once("cargo xtask").chain(line.split_whitespace());
         super::Cli::try_parse_from(args)
             .ok()
-            .map(|cli| format!("{:?}", cli.command))
+            .map(|cli| format!("{cli:?}"))
     }
 
     #[test]

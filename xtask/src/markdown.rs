@@ -5,7 +5,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// A Markdown table row.
-pub fn row(cells: &[String]) -> String {
+pub fn row<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> String {
+    let cells: Vec<S> = cells.into_iter().collect();
+    let cells: Vec<&str> = cells.iter().map(AsRef::as_ref).collect();
     format!("| {} |\n", cells.join(" | "))
 }
 

@@ -62,7 +62,7 @@ pub fn elf(target: &str, name: &str) -> PathBuf {
 
 /// Installs what the firmware needs and, when `build`, builds it.
 pub fn prepare_firmware(build: bool) -> Result<()> {
-    install::ensure_firmware()?;
+    install::FIRMWARE.ensure()?;
     if build {
         let cmd = cross::firmware_build();
         println!("==> {}", cmd.display());

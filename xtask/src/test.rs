@@ -29,9 +29,6 @@ pub struct Args {
     list_only: bool,
 }
 
-/// A step of a stage besides its command: finds or installs tools, or checks results.
-type Step = fn() -> Result<()>;
-
 /// One check: a named cargo command, possibly skipped on this machine.
 struct Stage {
     /// Short name used in headers and failure messages.
@@ -43,10 +40,10 @@ struct Stage {
     must_run_on_ci: bool,
     /// A hint printed when the stage fails.
     hint: String,
-    /// Runs before the command: finds or installs what the stage needs.
-    prepare: Option<Step>,
+    /// What the stage needs from the machine: found or installed before the command.
+    needs: Option<&'static install::Needs>,
     /// Runs after the command succeeded: what the built programs must do.
-    then: Option<Step>,
+    then: Option<fn() -> Result<()>>,
 }
 
 impl Stage {
@@ -58,28 +55,21 @@ impl Stage {
             skip: None,
             must_run_on_ci: false,
             hint: String::new(),
-            prepare: None,
+            needs: None,
             then: None,
         }
     }
 
     /// Adds a failure hint.
-    fn hint(self, hint: impl Into<String>) -> Self {
-        Self {
-            hint: hint.into(),
-            ..self
-        }
+    fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = hint.into();
+        self
     }
 
     /// A cross stage: installs what `needs` lists first, then runs `then` after the command.
-    fn cross(self, needs: &install::Needs, prepare: Step, then: Option<Step>) -> Self {
-        let (hint, prepare) = (needs.hint(), Some(prepare));
-        Self {
-            prepare,
-            then,
-            hint,
-            ..self
-        }
+    fn cross(mut self, needs: &'static install::Needs, then: Option<fn() -> Result<()>>) -> Self {
+        (self.hint, self.needs, self.then) = (needs.hint(), Some(needs), then);
+        self
     }
 }
 
@@ -161,17 +151,14 @@ fn plan(args: &Args) -> Vec<Stage> {
                 "Cortex-M0/M3/M4F/M33: no_std release builds",
                 cross::cortex_m_build(),
             )
-            .cross(&install::CORTEX_M, || install::CORTEX_M.ensure(), None),
-            Stage::new(firmware, cross::firmware_build()).cross(
-                &install::FIRMWARE,
-                install::ensure_firmware,
-                Some(embedded_report::check_firmware),
-            ),
+            .cross(&install::CORTEX_M, None),
+            Stage::new(firmware, cross::firmware_build())
+                .cross(&install::FIRMWARE, Some(embedded_report::check_firmware)),
             Stage::new(
                 "aarch64 NEON under qemu-user: the host test suite",
                 cross::aarch64_test(),
             )
-            .cross(&install::AARCH64, || install::AARCH64.ensure(), None),
+            .cross(&install::AARCH64, None),
         ]);
     }
     stages
@@ -200,13 +187,11 @@ fn run_stages(stages: &[Stage]) -> Result<()> {
             continue;
         }
         let stage_start = Instant::now();
-        if let Some(prepare) = stage.prepare {
-            prepare().map_err(|e| fail(format!("{e:#}")))?;
+        if let Some(needs) = stage.needs {
+            needs.ensure().map_err(|e| fail(format!("{e:#}")))?;
         }
-        let result = stage
-            .cmd
-            .run()
-            .and_then(|()| stage.then.map_or(Ok(()), |then| then()));
+        let then = || stage.then.map_or(Ok(()), |then| then());
+        let result = stage.cmd.run().and_then(|()| then());
         let time = stage_start.elapsed();
         let secs = time.as_secs_f64();
         result.map_err(|e| fail(format!("{e:#} after {secs:.1}s")))?;
