@@ -1,6 +1,4 @@
-//! `cargo xtask bench-report`: the `sigmoid` and `softmax` criterion benches on a baseline
-//! build, an AVX2 build (x86-64) and a `target-cpu=native` build, as Markdown tables of
-//! ns/element.
+//! `cargo xtask bench-report` (see [`Args`]): criterion's results as Markdown tables.
 //!
 //! Criterion (0.8) leaves, per benchmark, `<criterion home>/<group>/<function>/<parameter>/
 //! new/benchmark.json` (ids and the `Elements` throughput) and `new/estimates.json` (the

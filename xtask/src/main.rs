@@ -23,11 +23,8 @@ use clap::Parser;
 
 /// The focal-loss workspace's task runner
 #[derive(Debug, Parser)]
-#[command(
-    name = "cargo xtask",
-    bin_name = "cargo xtask",
-    arg_required_else_help = true
-)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+#[command(arg_required_else_help = true)]
 enum Cli {
     Test(test::Args),
     BenchReport(bench_report::Args),

@@ -221,13 +221,8 @@ mod tests {
 
     #[test]
     fn plan_order_and_commands() {
-        let lines = |args| {
-            plan(&args)
-                .iter()
-                .map(|s| s.cmd.display())
-                .collect::<Vec<_>>()
-        };
-        let lines = lines(Args::default());
+        let stages = plan(&Args::default());
+        let lines: Vec<String> = stages.iter().map(|s| s.cmd.display()).collect();
         assert_eq!(lines.len(), 16);
         assert_eq!(lines[0], "cargo fmt --all --check");
         assert_eq!(
@@ -242,7 +237,7 @@ mod tests {
         assert!(lines[15].contains("--target aarch64-unknown-linux-gnu"));
         let host_only = Args {
             host_only: true,
-            ..Args::default()
+            list_only: false,
         };
         assert_eq!(plan(&host_only).len(), 13);
     }
