@@ -127,15 +127,13 @@ fn run_build(build: Build, base_dir: &Path, args: &Args, label: &str) -> Result<
     // the bench binary in its package root, which is the same directory.
     let root = crate::workspace_root();
     let dir = target_dir.strip_prefix(&root).unwrap_or(&target_dir);
+    let criterion_home = dir.join("criterion").display().to_string();
     let mut cmd = CargoCmd::new("bench")
         .args(BENCHES.iter().flat_map(|b| ["--bench", b]))
         .args(["--target-dir".to_owned(), dir.display().to_string()])
         .args(["--", "--noplot"])
         .args(args.criterion_args.iter().cloned())
-        .env(
-            "CRITERION_HOME",
-            dir.join("criterion").display().to_string(),
-        );
+        .env("CRITERION_HOME", criterion_home);
     if let Some((_, rustflags)) = spec {
         cmd = cmd.rustflags(rustflags);
     }
@@ -166,7 +164,7 @@ fn run_build(build: Build, base_dir: &Path, args: &Args, label: &str) -> Result<
 }
 
 /// Reads every `<...>/new/benchmark.json` under `dir` (those modified at or after `since`,
-/// when given), sorted by group.
+/// when given), sorted by group (so that each group's results are adjacent).
 fn collect(dir: &Path, since: Option<SystemTime>) -> Result<Vec<Measurement>> {
     let mut results = Vec::new();
     for entry in walkdir::WalkDir::new(dir)

@@ -1,6 +1,5 @@
-//! `cargo xtask embedded-report` and the footprint check of the firmware stage: what the
-//! kernels cost on each Cortex-M target under qemu (instructions per element, flash, stack,
-//! heap), as Markdown tables, against the bars.
+//! `cargo xtask embedded-report` (see [`Args`]) and the same measurements and bars as the
+//! last check of the firmware stage.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
