@@ -3,7 +3,8 @@
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-/// The first `model name` line of `/proc/cpuinfo` (or the `Model`/`Hardware` line on Arm).
+/// The first `model name` line of `/proc/cpuinfo` (or the `Model`/`Hardware` line on Arm), else
+/// `unknown CPU`.
 pub fn cpu_model() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let keys = ["model name", "Model", "Hardware"];
