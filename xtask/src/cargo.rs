@@ -1,9 +1,12 @@
 //! One `cargo` invocation: its arguments, the environment it adds, how to print and run it.
+//!
+//! Not an `xshell::Cmd`: a stage's command is printed with the variables it sets (`--list`),
+//! which `Cmd` neither shows nor exposes.
 
 /// A `cargo` command line plus the environment variables it sets on top of the inherited ones.
 #[derive(Debug, Clone)]
 pub struct CargoCmd {
-    program: String,
+    program: &'static str,
     args: Vec<String>,
     env: Vec<(String, String)>,
 }
@@ -11,17 +14,14 @@ pub struct CargoCmd {
 impl CargoCmd {
     /// `cargo` with the whitespace-separated arguments of `args`.
     pub fn new(args: &str) -> Self {
-        Self {
-            program: "cargo".to_owned(),
-            args: args.split_whitespace().map(str::to_owned).collect(),
-            env: Vec::new(),
-        }
+        let args = args.split_whitespace().map(str::to_owned).collect();
+        let (program, env) = ("cargo", Vec::new());
+        Self { program, args, env }
     }
 
     /// Runs another cargo binary (e.g. Debian's `/usr/bin/cargo`) instead of the one on `PATH`.
-    pub fn program(mut self, program: &str) -> Self {
-        self.program = program.to_owned();
-        self
+    pub fn program(self, program: &'static str) -> Self {
+        Self { program, ..self }
     }
 
     /// Appends arguments.
@@ -49,14 +49,14 @@ impl CargoCmd {
     /// The command as a shell line, e.g. `RUSTFLAGS="-C target-cpu=native" cargo bench`.
     pub fn display(&self) -> String {
         let env = self.env.iter().map(|(k, v)| format!("{k}={}", quote(v)));
-        let words = std::iter::once(self.program.clone()).chain(self.args.iter().map(|a| quote(a)));
+        let words = std::iter::once(self.program.to_owned()).chain(self.args.iter().map(quote));
         env.chain(words).collect::<Vec<_>>().join(" ")
     }
 
     /// Runs the command in the workspace root with inherited stdout/stderr and no stdin.
     pub fn run(&self) -> anyhow::Result<()> {
         let sh = crate::shell()?;
-        let mut cmd = sh.cmd(&self.program).args(&self.args).quiet();
+        let mut cmd = sh.cmd(self.program).args(&self.args).quiet();
         for (key, value) in &self.env {
             cmd = cmd.env(key, value);
         }
@@ -74,12 +74,10 @@ impl CargoCmd {
 }
 
 /// Quotes `word` for a POSIX shell when it has characters that need it.
-fn quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_=+/.,:@%".contains(c));
-    if plain {
+fn quote(word: impl AsRef<str>) -> String {
+    let word = word.as_ref();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_=+/.,:@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
         word.to_owned()
     } else {
         format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
@@ -88,22 +86,12 @@ fn quote(word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn display_quotes_env_and_args() {
-        let cmd = CargoCmd::new("doc -p focal-loss").env("RUSTDOCFLAGS", "-D warnings");
-        assert_eq!(
-            cmd.display(),
-            "RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss"
-        );
-    }
-
-    #[test]
-    fn quote_leaves_plain_words() {
-        assert_eq!(quote("--target-dir"), "--target-dir");
-        assert_eq!(quote("target/sse2"), "target/sse2");
-        assert_eq!(quote(""), "\"\"");
-        assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+    fn display_quotes_only_what_needs_it() {
+        let cmd = super::CargoCmd::new("doc --target-dir target/sse2")
+            .args(["", "a\"b"])
+            .env("RUSTDOCFLAGS", "-D warnings");
+        let expected = r#"RUSTDOCFLAGS="-D warnings" cargo doc --target-dir target/sse2 "" "a\"b""#;
+        assert_eq!(cmd.display(), expected);
     }
 }

@@ -1,10 +1,9 @@
-//! `cargo xtask embedded-report` and the footprint check of the firmware stage: what the
-//! kernels cost on each Cortex-M target under qemu (instructions per element, flash, stack,
-//! heap), as Markdown tables, against the bars.
+//! `cargo xtask embedded-report` (see [`Args`]) and the same measurements and bars as the
+//! last check of the firmware stage.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 
@@ -63,34 +62,18 @@ const CASES: [(&str, &str); 3] = [
 /// The other programs whose ELFs must not link an allocator.
 const PROGRAMS: [&str; 4] = ["check", "cost", "train", "fp_empty"];
 
-/// Instructions one kernel took on one case: a `instructions <form> <case> <kernel> <n> <i>`
-/// line of the `cost` program.
-#[derive(Debug, PartialEq)]
-struct Instructions {
-    form: String,
-    case: String,
-    kernel: String,
-    elements: u64,
-    instructions: u64,
-}
-
-/// Peak stack of one entry point: a `stack <form> <entry> <kernel> <bytes>` line.
-#[derive(Debug, PartialEq)]
-struct Stack {
-    form: String,
-    entry: String,
-    kernel: String,
-    bytes: u64,
-}
-
 /// What one board measured.
 #[derive(Debug)]
 struct Measurement {
     board: Board,
     /// Instructions per tick × 1024, from the calibration.
     calibration: u64,
-    instructions: Vec<Instructions>,
-    stack: Vec<Stack>,
+    /// Instructions per element, by `<form> <case> <kernel>` (`instructions <form> <case>
+    /// <kernel> <n> <instructions>` lines of the `cost` program).
+    instructions: BTreeMap<String, f64>,
+    /// Peak stack in bytes of `<form> <entry> <kernel>` (`stack <form> <entry> <kernel>
+    /// <bytes>` lines), in the program's order.
+    stack: Vec<(String, u64)>,
     /// The footprint of every program's ELF.
     footprints: BTreeMap<&'static str, elf::Footprint>,
 }
@@ -98,13 +81,7 @@ struct Measurement {
 /// Entry point of `cargo xtask embedded-report`.
 pub fn run(args: Args) -> Result<()> {
     crate::qemu::prepare_firmware(!args.no_build)?;
-    let measurements = measure_all()?;
-    let report = tables(&measurements);
-    println!("\n{report}");
-    if let Some(file) = &args.out {
-        markdown::write_out(file, "embedded-report", &report)?;
-    }
-    check_bars(&measurements)
+    report(args.out.as_deref())
 }
 
 /// The `then` of the firmware stage: the check on every board, the training run against the
@@ -112,14 +89,18 @@ pub fn run(args: Args) -> Result<()> {
 pub fn check_firmware() -> Result<()> {
     crate::qemu::run_checks()?;
     crate::train_device::compare_with_host()?;
-    let measurements = measure_all()?;
-    println!("\n{}", tables(&measurements));
-    check_bars(&measurements)
+    report(None)
 }
 
-/// Measures every board.
-fn measure_all() -> Result<Vec<Measurement>> {
-    BOARDS.iter().map(measure).collect()
+/// Measures every board, prints the tables (and writes them to `out`), checks the bars.
+fn report(out: Option<&Path>) -> Result<()> {
+    let measurements = BOARDS.iter().map(measure).collect::<Result<Vec<_>>>()?;
+    let report = tables(&measurements);
+    println!("\n{report}");
+    if let Some(file) = out {
+        markdown::write_out(file, "embedded-report", &report)?;
+    }
+    check_bars(&measurements)
 }
 
 /// Measures one board: runs `cost` under qemu and reads the ELFs.
@@ -138,13 +119,12 @@ fn measure(board: &Board) -> Result<Measurement> {
 
 /// Reads the `calibration`, `instructions` and `stack` lines of the `cost` program.
 fn parse_cost(board: Board, text: &str) -> Result<Measurement> {
-    let (instructions, stack, footprints) = (Vec::new(), Vec::new(), BTreeMap::new());
     let mut m = Measurement {
         board,
         calibration: 0,
-        instructions,
-        stack,
-        footprints,
+        instructions: BTreeMap::new(),
+        stack: Vec::new(),
+        footprints: BTreeMap::new(),
     };
     for line in text.lines() {
         let num = |s: &str| {
@@ -153,19 +133,14 @@ fn parse_cost(board: Board, text: &str) -> Result<Measurement> {
         };
         match line.split_whitespace().collect::<Vec<_>>()[..] {
             ["calibration", x] => m.calibration = num(x)?,
-            ["instructions", form, case, kernel, n, i] => m.instructions.push(Instructions {
-                form: form.into(),
-                case: case.into(),
-                kernel: kernel.into(),
-                elements: num(n)?,
-                instructions: num(i)?,
-            }),
-            ["stack", form, entry, kernel, b] => m.stack.push(Stack {
-                form: form.into(),
-                entry: entry.into(),
-                kernel: kernel.into(),
-                bytes: num(b)?,
-            }),
+            ["instructions", form, case, kernel, n, i] => {
+                let per_element = num(i)? as f64 / num(n)? as f64;
+                let key = format!("{form} {case} {kernel}");
+                m.instructions.entry(key).or_insert(per_element);
+            }
+            ["stack", form, entry, kernel, b] => {
+                m.stack.push((format!("{form} {entry} {kernel}"), num(b)?));
+            }
             _ => {}
         }
     }
@@ -175,9 +150,8 @@ fn parse_cost(board: Board, text: &str) -> Result<Measurement> {
 impl Measurement {
     /// Instructions per element of `kernel` on `form`'s `case`.
     fn per_element(&self, form: &str, case: &str, kernel: &str) -> Option<f64> {
-        let mut all = self.instructions.iter();
-        all.find(|i| i.form == form && i.case == case && i.kernel == kernel)
-            .map(|i| i.instructions as f64 / i.elements as f64)
+        let key = format!("{form} {case} {kernel}");
+        self.instructions.get(&key).copied()
     }
 
     /// Flash `program` adds to the empty firmware: (total, of which compiler runtime).
@@ -186,10 +160,8 @@ impl Measurement {
             self.footprints.get(program)?,
             self.footprints.get("fp_empty")?,
         );
-        Some((
-            program.flash.saturating_sub(empty.flash),
-            program.runtime.saturating_sub(empty.runtime),
-        ))
+        let runtime = program.runtime.saturating_sub(empty.runtime);
+        Some((program.flash.saturating_sub(empty.flash), runtime))
     }
 
     /// The programs whose ELF links an allocator.
@@ -200,9 +172,9 @@ impl Measurement {
 
     /// The peak stack of `form`'s entry points, or of all when `None`.
     fn peak_stack(&self, form: Option<&str>) -> u64 {
-        let stack = self.stack.iter();
-        let of_form = stack.filter(|s| form.is_none_or(|f| s.form == f));
-        of_form.map(|s| s.bytes).max().unwrap_or(0)
+        let of_form = |entry: &str| form.is_none_or(|f| entry.split(' ').next() == Some(f));
+        let peaks = self.stack.iter().filter(|(entry, _)| of_form(entry));
+        peaks.map(|(_, bytes)| *bytes).max().unwrap_or(0)
     }
 }
 
@@ -223,27 +195,21 @@ fn check_bars(measurements: &[Measurement]) -> Result<()> {
                 )),
             }
         }
-        for s in m.stack.iter().filter(|s| s.bytes >= STACK_BAR) {
-            let (form, entry, kernel, bytes) = (&s.form, &s.entry, &s.kernel, s.bytes);
+        for (entry, bytes) in m.stack.iter().filter(|(_, bytes)| *bytes >= STACK_BAR) {
             missed.push(format!(
-                "{target}: {form} {entry} {kernel} peaks at {bytes} bytes of stack (bar < {STACK_BAR})"
+                "{target}: {entry} peaks at {bytes} bytes of stack (bar < {STACK_BAR})"
             ));
         }
         if m.stack.is_empty() {
             missed.push(format!("{target}: no stack measurement"));
         }
-        if !m.allocators().is_empty() {
-            missed.push(format!(
-                "{target}: allocator linked in {:?}",
-                m.allocators()
-            ));
+        let allocators = m.allocators();
+        if !allocators.is_empty() {
+            missed.push(format!("{target}: allocator linked in {allocators:?}"));
         }
     }
-    ensure!(
-        missed.is_empty(),
-        "bars not met:\n  {}",
-        missed.join("\n  ")
-    );
+    let missed = missed.join("\n  ");
+    ensure!(missed.is_empty(), "bars not met:\n  {missed}");
     Ok(())
 }
 
@@ -254,33 +220,35 @@ fn one(v: Option<f64>) -> String {
 
 /// The Markdown tables of the report.
 fn tables(measurements: &[Measurement]) -> String {
-    let host = crate::host::cpu_model().unwrap_or_else(|| "unknown CPU".into());
-    let qemu = crate::shell()
-        .and_then(|sh| Ok(sh.cmd("qemu-system-arm").arg("--version").quiet().read()?))
-        .map(|v| v.lines().next().unwrap_or_default().to_owned())
-        .unwrap_or_default();
+    let host = crate::host::cpu_model();
+    let qemu = crate::host::version("qemu-system-arm", "--version").unwrap_or_default();
     let mut s = format!(
         "Measured by `cargo xtask embedded-report` on {} ({qemu}; {host}), firmware built \
          with `opt-level = 3`, `lto = true`, `codegen-units = 1`.\n\n",
         crate::host::utc_now()
     );
+    // A row per board: its core, then `cells`.
+    let rows = |s: &mut String, cells: &dyn Fn(&Measurement) -> Vec<String>| {
+        for m in measurements {
+            let core = std::iter::once(m.board.core.to_owned());
+            s.push_str(&markdown::row(core.chain(cells(m))));
+        }
+    };
     s.push_str(
         "Instructions per element of `loss_and_grad` (softmax: per sample of 10 classes), \
          counted by qemu `-icount shift=0` and SysTick:\n\n\
          | core | instructions / tick | sigmoid γ=2 Simd | Libm | Libm/Simd | sigmoid γ=0.5 Simd | Libm | Libm/Simd | softmax C=10 Simd | Libm | Libm/Simd |\n\
          |---|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    for m in measurements {
-        let calibration = one(Some(m.calibration as f64 / 1024.0));
-        let mut cells = vec![m.board.core.to_owned(), calibration];
+    rows(&mut s, &|m| {
+        let mut cells = vec![one(Some(m.calibration as f64 / 1024.0))];
         for (form, case) in CASES {
-            let simd = m.per_element(form, case, "Simd");
-            let libm = m.per_element(form, case, "Libm");
+            let [simd, libm] = ["Simd", "Libm"].map(|k| m.per_element(form, case, k));
             let ratio = simd.zip(libm).map(|(s, l)| l / s);
             cells.extend([one(simd), one(libm), format!("{}×", one(ratio))]);
         }
-        s.push_str(&markdown::row(&cells));
-    }
+        cells
+    });
     s.push_str(
         "\nFlash (`.text` + `.rodata`) one kernel of one form adds to an empty firmware, in \
          bytes: the total, and in brackets the part of it that is compiler runtime \
@@ -290,31 +258,28 @@ fn tables(measurements: &[Measurement]) -> String {
          | core | sigmoid Simd | sigmoid Libm | softmax Simd | softmax Libm | sigmoid Simd, all entry points | sigmoid Libm, all | softmax Simd, all | softmax Libm, all |\n\
          |---|---|---|---|---|---|---|---|---|\n",
     );
-    for m in measurements {
-        let added = |program| m.flash_added(program);
-        let flash =
-            FOOTPRINTS.map(|p| added(p).map_or("–".into(), |(t, r)| format!("{t} ({r})")));
-        let mut cells = vec![m.board.core.to_owned()];
-        cells.extend(flash);
-        s.push_str(&markdown::row(&cells));
-    }
+    rows(&mut s, &|m| {
+        let flash = |p| {
+            m.flash_added(p)
+                .map_or("–".into(), |(t, r)| format!("{t} ({r})"))
+        };
+        FOOTPRINTS.map(flash).to_vec()
+    });
     s.push_str(
         "\nPeak stack in bytes (stack painting; the largest over both kernels, every entry \
          point listed in the firmware's `cost` program), and heap:\n\n\
          | core | sigmoid | softmax | peak | heap |\n|---|---|---|---|---|\n",
     );
-    for m in measurements {
+    rows(&mut s, &|m| {
         let (allocators, elfs) = (m.allocators(), m.footprints.len());
         let heap = if allocators.is_empty() {
             format!("none: no allocator symbol in {elfs} ELFs")
         } else {
             format!("ALLOCATOR in {allocators:?}")
         };
-        let mut cells = vec![m.board.core.to_owned()];
-        cells.extend([Some("sigmoid"), Some("softmax"), None].map(|f| m.peak_stack(f).to_string()));
-        cells.push(heap);
-        s.push_str(&markdown::row(&cells));
-    }
+        let peaks = [Some("sigmoid"), Some("softmax"), None].map(|f| m.peak_stack(f).to_string());
+        peaks.into_iter().chain([heap]).collect()
+    });
     if let Some(m) = measurements.iter().find(|m| m.board.core == "Cortex-M4F") {
         let [libm, simd] = ["Libm", "Simd"].map(|k| m.per_element("sigmoid", "gamma2", k));
         let ratio = libm.zip(simd).map(|(l, s)| l / s);
@@ -341,12 +306,11 @@ mod tests {
     fn cost_lines() {
         let text = "calibration 1024\nstarting\ninstructions sigmoid gamma2 Simd 4096 40960\n\
                     stack softmax loss_and_grad Libm 312\ncost: done\n";
-        let board = BOARDS[0];
-        let cost = parse_cost(board, text).unwrap();
+        let cost = parse_cost(BOARDS[0], text).unwrap();
         assert_eq!(cost.calibration, 1024);
-        assert_eq!(cost.instructions[0].instructions, 40960);
-        assert_eq!(cost.stack[0].entry, "loss_and_grad");
-        assert_eq!(cost.stack[0].bytes, 312);
-        assert!(parse_cost(board, "calibration x").is_err());
+        assert_eq!(cost.per_element("sigmoid", "gamma2", "Simd"), Some(10.0));
+        assert_eq!(cost.stack, [("softmax loss_and_grad Libm".to_owned(), 312)]);
+        assert_eq!(cost.peak_stack(Some("sigmoid")), 0);
+        assert!(parse_cost(BOARDS[0], "calibration x").is_err());
     }
 }

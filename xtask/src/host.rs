@@ -3,12 +3,13 @@
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-/// The first `model name` line of `/proc/cpuinfo` (or the `Model`/`Hardware` line on Arm).
-pub fn cpu_model() -> Option<String> {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    ["model name", "Model", "Hardware"]
-        .iter()
-        .find_map(|key| cpuinfo_field(&cpuinfo, key))
+/// The first `model name` line of `/proc/cpuinfo` (or the `Model`/`Hardware` line on Arm), else
+/// `unknown CPU`.
+pub fn cpu_model() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let keys = ["model name", "Model", "Hardware"];
+    let model = keys.iter().find_map(|key| cpuinfo_field(&cpuinfo, key));
+    model.unwrap_or_else(|| "unknown CPU".into())
 }
 
 /// The value of the first `key : value` line of a `/proc/cpuinfo` text.
@@ -35,11 +36,11 @@ pub fn has_avx2_fma() -> bool {
     false
 }
 
-/// `rustc -V` as `cargo` would run it (the `PATH` one), or a note that it failed.
-pub fn rustc_version() -> String {
-    crate::shell()
-        .and_then(|sh| Ok(sh.cmd("rustc").arg("-V").quiet().read()?))
-        .unwrap_or_else(|_| "unknown (`rustc -V` failed)".to_owned())
+/// The first line `program flag` prints (e.g. `rustc -V`, run from `PATH` as cargo would).
+pub fn version(program: &str, flag: &str) -> Option<String> {
+    let sh = crate::shell().ok()?;
+    let text = sh.cmd(program).arg(flag).quiet().read().ok()?;
+    Some(text.lines().next().unwrap_or_default().to_owned())
 }
 
 /// The current UTC time as `YYYY-MM-DD HH:MM UTC`.
@@ -63,17 +64,14 @@ mod tests {
     fn dates() {
         let at = |secs| format_utc(OffsetDateTime::from_unix_timestamp(secs).unwrap());
         assert_eq!(at(0), "1970-01-01 00:00 UTC");
-        assert_eq!(at(951_782_400), "2000-02-29 00:00 UTC");
         assert_eq!(at(1_709_251_199), "2024-02-29 23:59 UTC");
     }
 
     #[test]
     fn cpuinfo_lines() {
         let text = "processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse2 avx2\n";
-        assert_eq!(
-            cpuinfo_field(text, "model name").as_deref(),
-            Some("AMD EPYC 7B13")
-        );
+        let model = cpuinfo_field(text, "model name");
+        assert_eq!(model.as_deref(), Some("AMD EPYC 7B13"));
         assert_eq!(cpuinfo_field(text, "Hardware"), None);
     }
 }

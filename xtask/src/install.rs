@@ -15,54 +15,52 @@ use crate::cross;
 pub struct Needs {
     /// Names the stage in messages.
     stage: &'static str,
-    /// Tools that must be on `PATH`.
+    /// Tools that must be on `PATH`, and (absolute) paths that must exist.
     tools: &'static [&'static str],
-    /// Files or directories that must exist.
-    paths: &'static [&'static str],
     /// Without rustup's standard library for these targets, Debian's Rust must be there.
     targets: &'static [&'static str],
-    /// What `apt-get install` installs when something is missing.
+    /// What `apt-get install` installs besides [`DEBIAN_RUST`] when something is missing.
     packages: &'static [&'static str],
+    /// Whether the stage decodes `defmt` output, with [`defmt_print`].
+    defmt_print: bool,
 }
+
+/// Debian's Rust, which every cross stage falls back on.
+const DEBIAN_RUST: [&str; 3] = ["rustc-web", "cargo-web", "rust-web-src"];
 
 /// The Cortex-M library build: rustup's targets, or Debian's Rust.
 pub const CORTEX_M: Needs = Needs {
     stage: "the Cortex-M build",
     tools: &[],
-    paths: &[],
     targets: &cross::CORTEX_M,
-    packages: &["rustc-web", "cargo-web", "rust-web-src"],
+    packages: &[],
+    defmt_print: false,
 };
 
 /// The firmware stage: the Cortex-M toolchain, the linker, qemu (and `defmt-print`).
 pub const FIRMWARE: Needs = Needs {
     stage: "the firmware stage",
     tools: &["arm-none-eabi-ld", "qemu-system-arm"],
-    paths: &[],
     targets: &cross::CORTEX_M,
-    packages: &[
-        "rustc-web",
-        "cargo-web",
-        "rust-web-src",
-        "gcc-arm-none-eabi",
-        "qemu-system-arm",
-    ],
+    packages: &["gcc-arm-none-eabi", "qemu-system-arm"],
+    defmt_print: true,
 };
 
 /// The aarch64 stage: a toolchain, a cross linker and libc, qemu-user.
 pub const AARCH64: Needs = Needs {
     stage: "the aarch64 stage",
-    tools: &["qemu-aarch64", "aarch64-linux-gnu-gcc"],
-    paths: &["/usr/aarch64-linux-gnu/lib"],
+    tools: &[
+        "qemu-aarch64",
+        "aarch64-linux-gnu-gcc",
+        "/usr/aarch64-linux-gnu/lib",
+    ],
     targets: &[cross::AARCH64],
     packages: &[
-        "rustc-web",
-        "cargo-web",
-        "rust-web-src",
         "qemu-user",
         "gcc-aarch64-linux-gnu",
         "libc6-dev-arm64-cross",
     ],
+    defmt_print: false,
 };
 
 /// The pinned defmt decoder.
@@ -72,30 +70,35 @@ impl Needs {
     /// Installs what is missing when it can (as root, with apt-get), then checks again.
     pub fn ensure(&self) -> Result<()> {
         let before = self.missing();
-        if before.is_empty() {
-            return Ok(());
+        if !before.is_empty() {
+            println!("--- missing for {}: {}", self.stage, before.join(", "));
+            apt_get_install(&self.all_packages())?;
+            let after = self.missing().join(", ");
+            ensure!(after.is_empty(), "still missing after the install: {after}");
         }
-        println!("--- missing for {}: {}", self.stage, before.join(", "));
-        apt_get_install(self.packages)?;
-        let after = self.missing();
-        let after = after.join(", ");
-        ensure!(after.is_empty(), "still missing after the install: {after}");
+        if self.defmt_print {
+            defmt_print()?;
+        }
         Ok(())
     }
 
     /// What the stage needs and does not find.
-    fn missing(&self) -> Vec<String> {
-        let tools = self.tools.iter().filter(|t| which(t).is_none());
-        let mut paths: Vec<&str> = self.paths.to_vec();
+    fn missing(&self) -> Vec<&'static str> {
+        let mut needed = self.tools.to_vec();
         if !cross::rustup_has_targets(self.targets) {
-            paths.extend([
+            needed.extend([
                 cross::DEBIAN_CARGO,
                 cross::DEBIAN_RUSTC,
                 cross::DEBIAN_STD_SRC,
             ]);
         }
-        let paths = paths.into_iter().filter(|p| !Path::new(p).exists());
-        tools.copied().chain(paths).map(str::to_owned).collect()
+        let found = |t: &&str| which(t).is_some() || (t.starts_with('/') && Path::new(t).exists());
+        needed.into_iter().filter(|t| !found(t)).collect()
+    }
+
+    /// Debian's Rust and the stage's own packages.
+    fn all_packages(&self) -> Vec<&'static str> {
+        DEBIAN_RUST.iter().chain(self.packages).copied().collect()
     }
 
     /// The hint printed when the stage fails.
@@ -105,15 +108,9 @@ impl Needs {
              Debian's Rust only where rustup lacks the targets); run `cargo xtask test --host` \
              to leave cross targets out",
             self.stage,
-            self.packages.join(" ")
+            self.all_packages().join(" ")
         )
     }
-}
-
-/// Makes sure the firmware can be built and run, `defmt-print` included.
-pub fn ensure_firmware() -> Result<()> {
-    FIRMWARE.ensure()?;
-    defmt_print().map(drop)
 }
 
 /// `defmt-print`, installed with `cargo install` when it is on neither `PATH` nor in
@@ -125,22 +122,19 @@ pub fn defmt_print() -> Result<PathBuf> {
     if let Some(path) = found() {
         return Ok(path);
     }
-    println!("--- cargo install defmt-print --locked --version {DEFMT_PRINT_VERSION}");
-    let sh = crate::shell()?;
     let version = DEFMT_PRINT_VERSION;
-    cmd!(sh, "cargo install defmt-print --locked --version {version}")
-        .quiet()
-        .run()?;
+    println!("--- cargo install defmt-print --locked --version {version}");
+    let sh = crate::shell()?;
+    let install = cmd!(sh, "cargo install defmt-print --locked --version {version}");
+    install.quiet().run()?;
     found().context("defmt-print is still not found after `cargo install`")
 }
 
 /// `apt-get install` of `packages` when this is root on a system with apt-get.
 fn apt_get_install(packages: &[&str]) -> Result<()> {
     let sh = crate::shell()?;
-    let command = format!(
-        "apt-get install -y --no-install-recommends {}",
-        packages.join(" ")
-    );
+    let flags = ["-y", "--no-install-recommends"];
+    let command = format!("apt-get install {} {}", flags.join(" "), packages.join(" "));
     let root = cmd!(sh, "id -u").quiet().read().is_ok_and(|uid| uid == "0");
     if !root || !Path::new("/usr/bin/apt-get").exists() {
         bail!("install them first (as root, on Debian / Ubuntu): apt-get update && {command}");
@@ -148,12 +142,8 @@ fn apt_get_install(packages: &[&str]) -> Result<()> {
     println!("--- apt-get update && {command}");
     let _frontend = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
     cmd!(sh, "apt-get update").quiet().run()?;
-    cmd!(
-        sh,
-        "apt-get install -y --no-install-recommends {packages...}"
-    )
-    .quiet()
-    .run()?;
+    let install = cmd!(sh, "apt-get install {flags...} {packages...}");
+    install.quiet().run()?;
     Ok(())
 }
 

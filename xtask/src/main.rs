@@ -16,26 +16,16 @@ mod qemu;
 mod test;
 mod train_device;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 /// The focal-loss workspace's task runner
 #[derive(Debug, Parser)]
-#[command(
-    name = "cargo xtask",
-    bin_name = "cargo xtask",
-    arg_required_else_help = true
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-/// The commands.
-#[derive(Debug, Subcommand)]
-enum Command {
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+#[command(arg_required_else_help = true)]
+enum Cli {
     Test(test::Args),
     BenchReport(bench_report::Args),
     EmbeddedReport(embedded_report::Args),
@@ -43,11 +33,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
-        Command::Test(args) => test::run(args),
-        Command::BenchReport(args) => bench_report::run(args),
-        Command::EmbeddedReport(args) => embedded_report::run(args),
-        Command::TrainOnDevice(args) => train_device::run(args),
+    let result = match Cli::parse() {
+        Cli::Test(args) => test::run(args),
+        Cli::BenchReport(args) => bench_report::run(args),
+        Cli::EmbeddedReport(args) => embedded_report::run(args),
+        Cli::TrainOnDevice(args) => train_device::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -60,10 +50,8 @@ fn main() -> ExitCode {
 
 /// The workspace root: the parent of this crate's manifest directory.
 pub fn workspace_root() -> PathBuf {
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
-        .map_or_else(|| manifest_dir.clone(), PathBuf::from)
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
 
 /// A shell whose commands run in the workspace root.
@@ -87,7 +75,7 @@ mod tests {
         let args = std::iter::once("cargo xtask").chain(line.split_whitespace());
         super::Cli::try_parse_from(args)
             .ok()
-            .map(|cli| format!("{:?}", cli.command))
+            .map(|cli| format!("{cli:?}"))
     }
 
     #[test]
@@ -100,13 +88,14 @@ mod tests {
         assert!(bench.contains("criterion_args: [\"--quick\", \"loss/\"]"));
         assert!(parse("embedded-report --no-build --out x.md").is_some());
         assert!(parse("train-on-device --no-build").is_some());
-        for wrong in [
+        let wrong = [
             "",
             "test --bogus",
             "bench-report --only",
             "bench-report --quick",
-        ] {
-            assert_eq!(parse(wrong), None, "`{wrong}` must not parse");
+        ];
+        for line in wrong {
+            assert_eq!(parse(line), None, "`{line}` must not parse");
         }
     }
 }

@@ -5,7 +5,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// A Markdown table row.
-pub fn row(cells: &[String]) -> String {
+pub fn row<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> String {
+    let cells: Vec<S> = cells.into_iter().collect();
+    let cells: Vec<&str> = cells.iter().map(AsRef::as_ref).collect();
     format!("| {} |\n", cells.join(" | "))
 }
 
@@ -24,10 +26,8 @@ pub fn write_out(path: &Path, name: &str, report: &str) -> Result<()> {
 
 /// `old` with the text between its `name` markers replaced by `report`, if it has both.
 fn splice(old: &str, name: &str, report: &str) -> Option<String> {
-    let (begin, end) = (
-        format!("<!-- {name}: begin -->"),
-        format!("<!-- {name}: end -->"),
-    );
+    let begin = format!("<!-- {name}: begin -->");
+    let end = format!("<!-- {name}: end -->");
     let start = old.find(&begin)? + begin.len();
     let stop = start + old[start..].find(&end)?;
     let (head, tail) = (&old[..start], &old[stop..]);

@@ -62,7 +62,7 @@ pub fn elf(target: &str, name: &str) -> PathBuf {
 
 /// Installs what the firmware needs and, when `build`, builds it.
 pub fn prepare_firmware(build: bool) -> Result<()> {
-    install::ensure_firmware()?;
+    install::FIRMWARE.ensure()?;
     if build {
         let cmd = cross::firmware_build();
         println!("==> {}", cmd.display());
@@ -76,39 +76,25 @@ impl Board {
     pub fn run(&self, elf: &Path, count: bool) -> Result<Run> {
         let decoder = install::defmt_print()?;
         let sh = crate::shell()?;
-        let (target, machine) = (self.target, self.machine);
+        let (target, machine, elf_name) = (self.target, self.machine, elf.display());
         let mut qemu = cmd!(sh, "timeout 300 qemu-system-arm -machine {machine}");
-        if let Some(cpu) = self.cpu {
-            qemu = qemu.args(["-cpu", cpu]);
-        }
-        let semihosting = [
-            "-nographic",
-            "-semihosting-config",
-            "enable=on,target=native",
-        ];
-        qemu = qemu.args(semihosting);
+        qemu = qemu.args(self.cpu.iter().flat_map(|cpu| ["-cpu", cpu]));
+        let semihosting = ["-semihosting-config", "enable=on,target=native"];
+        qemu = qemu.arg("-nographic").args(semihosting);
         if count {
             qemu = qemu.args(["-icount", "shift=0"]);
         }
         let qemu = qemu.arg("-kernel").arg(elf);
-        let elf_name = elf.display();
         println!("--- {target} on {machine}: {qemu} | defmt-print -e {elf_name}");
         // The frames are binary; qemu's own messages go to the terminal.
-        let mut qemu = Command::from(qemu);
-        let frames = qemu.stderr(Stdio::inherit()).output();
+        let frames = Command::from(qemu).stderr(Stdio::inherit()).output();
         let frames = frames.context("could not start qemu-system-arm")?;
         let format = "{s}";
         let decode = cmd!(sh, "{decoder} -e {elf} --log-format {format} stdin");
-        let text = decode
-            .stdin(&frames.stdout)
-            .quiet()
-            .ignore_status()
-            .read()?;
+        let text = decode.stdin(&frames.stdout).quiet().ignore_status();
+        let text = text.read()? + "\n";
         let passed = frames.status.success();
-        Ok(Run {
-            passed,
-            text: text + "\n",
-        })
+        Ok(Run { passed, text })
     }
 }
 

@@ -1,7 +1,5 @@
-//! `cargo xtask train-on-device`: the host example's device configuration trained on the
-//! Cortex-M boards under qemu (`firmware/src/bin/train.rs`), every epoch's loss bits and every
-//! final weight's bits compared with the host's run of the same configuration
-//! (`cargo run --release --example train_imbalanced -- --device-run`).
+//! `cargo xtask train-on-device`: the same training on the Cortex-M boards as on the host,
+//! bit for bit (see [`Args`]).
 
 use anyhow::{Result, bail, ensure};
 
@@ -31,10 +29,8 @@ pub fn run(args: Args) -> Result<()> {
 /// `weights <fingerprint>`.
 fn compared(text: &str) -> Vec<String> {
     let prefixes = ["epoch ", "weight ", "weights "];
-    let lines = text
-        .lines()
-        .filter(|l| prefixes.iter().any(|p| l.starts_with(p)));
-    lines.map(str::to_owned).collect()
+    let compared = |l: &&str| prefixes.iter().any(|p| l.starts_with(p));
+    text.lines().filter(compared).map(str::to_owned).collect()
 }
 
 /// Trains on every board with the RAM for it and compares with the host; the firmware must
@@ -55,28 +51,16 @@ pub fn compare_with_host() -> Result<()> {
         print!("{}", run.text);
         ensure!(run.passed, "training failed on {}", board.target);
         let device = compared(&run.text);
+        let (core, target) = (board.core, board.target);
         if device != host {
-            let first = host.iter().zip(&device).find(|(h, d)| h != d);
-            let first = first.map_or_else(
-                || {
-                    format!(
-                        "{} lines on the host, {} on the device",
-                        host.len(),
-                        device.len()
-                    )
-                },
-                |(h, d)| format!("host `{h}`, device `{d}`"),
-            );
-            bail!(
-                "{} ({}) trained to different bits: {first}",
-                board.core,
-                board.target
-            );
+            let (h, d) = (host.len(), device.len());
+            let why = match host.iter().zip(&device).find(|(h, d)| h != d) {
+                Some((h, d)) => format!("host `{h}`, device `{d}`"),
+                None => format!("{h} lines on the host, {d} on the device"),
+            };
+            bail!("{core} ({target}) trained to different bits: {why}");
         }
-        println!(
-            "--- {}: every epoch's loss and the weights are the host's, bit for bit",
-            board.core
-        );
+        println!("--- {core}: every epoch's loss and the weights are the host's, bit for bit");
     }
     Ok(())
 }
