@@ -8,19 +8,12 @@
 //!   elsewhere).
 //! - `f32`: [`Kernel::Libm`](crate::Kernel::Libm), libm's functions, one element.
 
-use crate::simd::SimdF32;
-use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
+use crate::simd::{BasicOps, SimdF32};
+use core::ops::{BitAnd, BitOr, Not};
 
 /// One or more `f32` lanes with the IEEE basic operations and the elementary functions of one
 /// kernel: libm's for `f32`, the crate's approximations for the lane types of [`crate::simd`].
-pub(crate) trait KernelMath:
-    Copy
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Div<Output = Self>
-    + Neg<Output = Self>
-{
+pub(crate) trait KernelMath: BasicOps {
     /// A lane-wise boolean.
     type Mask: Copy
         + BitAnd<Output = Self::Mask>

@@ -48,17 +48,32 @@ pub(crate) type F32s = Single;
 /// with the `focal_loss_lanes*` cfgs).
 pub(crate) const WIDTH: usize = core::mem::size_of::<F32s>() / 4;
 
-/// `f32` lanes with IEEE basic operations: `wide`'s vectors and [`Single`].
-pub(crate) trait SimdF32:
+/// `Copy` values closed under the IEEE basic operations `+ − × ÷` and negation: `f32` and
+/// every lane type. Both [`SimdF32`] and [`KernelMath`](crate::kernel_math::KernelMath) build
+/// on it.
+pub(crate) trait BasicOps:
     Copy
     + Add<Output = Self>
     + Sub<Output = Self>
     + Mul<Output = Self>
     + Div<Output = Self>
     + Neg<Output = Self>
-    + BitAnd<Output = Self>
-    + BitOr<Output = Self>
-    + Not<Output = Self>
+{
+}
+
+impl<T> BasicOps for T where
+    T: Copy
+        + Add<Output = T>
+        + Sub<Output = T>
+        + Mul<Output = T>
+        + Div<Output = T>
+        + Neg<Output = T>
+{
+}
+
+/// `f32` lanes with IEEE basic operations: `wide`'s vectors and [`Single`].
+pub(crate) trait SimdF32:
+    BasicOps + BitAnd<Output = Self> + BitOr<Output = Self> + Not<Output = Self>
 {
     /// The matching vector of `i32` lanes.
     type Int: SimdI32;

@@ -2,7 +2,6 @@
 //! last check of the firmware stage.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
@@ -39,8 +38,6 @@ pub struct Args {
 const FLASH_BAR: u64 = 8 * 1024;
 /// The stack bar, in bytes (peak stack must be below it).
 const STACK_BAR: u64 = 1024;
-/// The instruction bar on the Cortex-M4F (Libm / Simd for the sigmoid form), reported.
-const INSTRUCTION_RATIO_BAR: f64 = 5.0;
 /// The footprint programs beside `fp_empty`: those ending in `_all` link every entry point
 /// of the form, the others `loss_and_grad` alone.
 const FOOTPRINTS: [&str; 8] = [
@@ -280,21 +277,6 @@ fn tables(measurements: &[Measurement]) -> String {
         let peaks = [Some("sigmoid"), Some("softmax"), None].map(|f| m.peak_stack(f).to_string());
         peaks.into_iter().chain([heap]).collect()
     });
-    if let Some(m) = measurements.iter().find(|m| m.board.core == "Cortex-M4F") {
-        let [libm, simd] = ["Libm", "Simd"].map(|k| m.per_element("sigmoid", "gamma2", k));
-        let ratio = libm.zip(simd).map(|(l, s)| l / s);
-        let verdict = if ratio.is_some_and(|r| r >= INSTRUCTION_RATIO_BAR) {
-            "met"
-        } else {
-            "not met: docs/embedded.md says why"
-        };
-        let _ = writeln!(
-            s,
-            "\nCortex-M4F sigmoid γ=2: Libm / Simd = {}× (the issue's bar: \
-             {INSTRUCTION_RATIO_BAR}×, {verdict}).",
-            one(ratio)
-        );
-    }
     s
 }
 
