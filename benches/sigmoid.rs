@@ -29,7 +29,7 @@
 //! Filter with criterion's usual syntax, e.g. `cargo bench --bench sigmoid -- loss_and_grad/`
 //! (add `--noplot` to skip the plots). Results land in
 //! `$CARGO_TARGET_DIR/criterion/<group>/<function>/<N>/new/estimates.json` (default
-//! `target/criterion/`); `cargo xtask bench-report` turns them into the README table. Use the
+//! `target/criterion/`); `cargo xtask bench-report` turns them into the tables of `docs/benchmarks.md`. Use the
 //! environment variable, not `--target-dir`, for the native build: criterion finds its output
 //! folder through `CARGO_TARGET_DIR` (or `CRITERION_HOME`), so with `--target-dir` the native
 //! results would overwrite the portable ones in `target/criterion/`.

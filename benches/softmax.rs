@@ -14,7 +14,7 @@
 //!
 //! Run: `cargo bench --bench softmax` (add `RUSTFLAGS="-C target-cpu=native"
 //! CARGO_TARGET_DIR=target/native` for a native build); `cargo xtask bench-report` makes the
-//! README tables from the results.
+//! tables of `docs/benchmarks.md` from the results.
 
 use std::hint::black_box;
 use std::time::Duration;

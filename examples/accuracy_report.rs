@@ -1,4 +1,4 @@
-//! Prints the accuracy tables of the README: worst error in ULP of each kernel against the
+//! Prints the accuracy tables of `docs/accuracy.md`: worst error in ULP of each kernel against the
 //! `f64` references. Sigmoid: per γ, over logits in [−100, 100] plus ±∞,
 //! α ∈ {None, 0.25, 0.75}. Softmax: per C and γ, over the rows of
 //! `testkit/src/softmax/accuracy.rs`, with and without per-class α.

@@ -3,7 +3,7 @@
 //! with respect to the logit, both computed with this crate.
 //!
 //! `cargo run --release --example curves` (writes the file in the current directory; the
-//! README shows the committed one).
+//! `docs/training.md` shows the committed one).
 
 use std::fmt::Write as _;
 

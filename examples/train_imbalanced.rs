@@ -10,7 +10,7 @@
 //! average precision as mean ± standard deviation over the seeds, with the training time per
 //! epoch.
 //!
-//! `cargo run --release --example train_imbalanced` (about ten seconds on two cores).
+//! `cargo run --release --example train_imbalanced` (5–8 s on two cores).
 //! `-- --device-run` instead trains the configuration the Cortex-M3/M4F/M33 firmware trains
 //! (`testkit/src/device_run.rs`) and prints its loss bits and weight fingerprint, which
 //! `cargo xtask train-on-device` compares with the device's.

@@ -1,10 +1,12 @@
 //! What a pass writes besides the sum of the losses: one design for both forms.
 //!
 //! Each entry point hands its pass a [`Sink`] ([`SumOnly`], [`Losses`] or [`Gradient`]) that
-//! carries what it writes to, and the gradient's scale, so no slice or scale is passed that
-//! the pass ignores. [`Sink::WRITES`] is a constant: the sigmoid pass specialises its loop on
+//! carries what it writes to, and the gradient's scale, so no output slice or scale is passed
+//! that the pass ignores. [`Sink::WRITES`] is a constant: the sigmoid pass specialises its loop on
 //! it (a pass that writes no gradient computes none); the softmax pass branches on it once
 //! per step of rows, whose exponentials dwarf the branch, and keeps one row loop.
+
+use crate::error::{FocalError, Operand, check_len};
 
 /// What a pass writes, besides the sum of the losses.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -26,6 +28,15 @@ pub(crate) trait Sink {
     /// The factor of every gradient value (1 for the sinks that write none).
     fn grad_scale(&self) -> f32 {
         1.0
+    }
+    /// Checks that the slice written holds `n` values: the error names `out` for
+    /// [`Losses`] and `grad` for [`Gradient`]; [`SumOnly`] has nothing to check.
+    fn check_len(&mut self, n: usize) -> Result<(), FocalError> {
+        match Self::WRITES {
+            Writes::Nothing => Ok(()),
+            Writes::Loss => check_len(Operand::Output, n, self.out().len()),
+            Writes::Grad => check_len(Operand::Grad, n, self.out().len()),
+        }
     }
 }
 

@@ -36,11 +36,7 @@ pub(crate) fn run<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
     if WEIGHTED {
         check_len(Operand::Weights, n, weights.len())?;
     }
-    match S::WRITES {
-        Writes::Loss => check_len(Operand::Output, n, sink.out().len())?,
-        Writes::Grad => check_len(Operand::Grad, n, sink.out().len())?,
-        Writes::Nothing => {}
-    }
+    sink.check_len(n)?;
     let (focusing, gamma) = (pass.focusing, pass.gamma);
     let (sum, suspicious) = match pass.kernel {
         Kernel::Simd => {

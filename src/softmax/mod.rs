@@ -5,7 +5,7 @@ mod run;
 
 use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
-use crate::sink::{Gradient, Losses, SumOnly};
+use crate::sink::{Gradient, Losses, Sink, SumOnly};
 use crate::target::SoftmaxTarget;
 use crate::{Kernel, Reduction};
 use run::{Pass, Shape, checked_rows, counted_rows, run};
@@ -64,7 +64,6 @@ pub enum Layout {
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SoftmaxFocal<'a> {
     classes: usize,
     gamma: f32,
@@ -73,6 +72,28 @@ pub struct SoftmaxFocal<'a> {
     ignore_index: Option<i64>,
     layout: Layout,
     kernel: Kernel,
+}
+
+/// By hand rather than derived: a device log gets whether α is set, not up to 2^24 weights.
+#[cfg(feature = "defmt")]
+impl defmt::Format for SoftmaxFocal<'_> {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(
+            f,
+            "SoftmaxFocal {{ classes: {=usize}, gamma: {=f32}, alpha: {=str}, ignore_index: {}, \
+             layout: {}, kernel: {} }}",
+            self.classes,
+            self.gamma,
+            if self.alpha.is_some() {
+                "per class"
+            } else {
+                "none"
+            },
+            self.ignore_index,
+            self.layout,
+            self.kernel
+        );
+    }
 }
 
 impl<'a> SoftmaxFocal<'a> {
@@ -304,9 +325,10 @@ impl<'a> SoftmaxFocal<'a> {
     ) -> Result<(), FocalError> {
         let pass = self.pass();
         let rows = checked_rows(&pass, logits, targets)?;
-        check_len(Operand::Output, rows, out.len())?;
+        let mut sink = Losses(out);
+        sink.check_len(rows)?;
         counted_rows(&pass, rows, targets)?;
-        run(pass, logits, targets, Losses(out)).map(|_| ())
+        run(pass, logits, targets, sink).map(|_| ())
     }
 
     /// The reduced loss, and in `grad` (same length as `logits`) its gradient with respect to
@@ -331,11 +353,12 @@ impl<'a> SoftmaxFocal<'a> {
     ) -> Result<f32, FocalError> {
         let pass = self.pass();
         let rows = checked_rows(&pass, logits, targets)?;
-        check_len(Operand::Grad, logits.len(), grad.len())?;
+        let mut sink = Gradient { grad, scale: 1.0 };
+        sink.check_len(logits.len())?;
         let counted = counted_rows(&pass, rows, targets)?;
         let divisor = reduction.divisor(counted)?;
-        let scale = (1.0 / divisor) as f32;
-        let sum = run(pass, logits, targets, Gradient { grad, scale })?;
+        sink.scale = (1.0 / divisor) as f32;
+        let sum = run(pass, logits, targets, sink)?;
         Ok((sum / divisor) as f32)
     }
 }

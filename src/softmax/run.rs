@@ -149,8 +149,9 @@ pub(crate) fn run<T: SoftmaxTarget, S: Sink>(
 
 /// A [`Sink`] taken apart, so that [`all_rows`] is one function per target type whatever the
 /// sink: a row's work (C exponentials) dwarfs a branch per step on `writes`. (Measured on the
-/// Cortex-M4F: a loop generic over the sink, or one given `writes` as a separate constant
-/// argument, costs flash or instructions when a firmware calls several entry points.)
+/// Cortex-M4F with `cargo xtask embedded-report`: a loop generic over the sink cost 15 % more
+/// instructions for `loss_and_grad` with `Kernel::Libm`, 102 162 against 88 962 per 32
+/// samples of 10 classes.)
 struct Output<'o> {
     writes: Writes,
     out: &'o mut [f32],

@@ -9,7 +9,8 @@
 //! - [`digest`]: the fixed `Kernel::Simd` workload and its digest;
 //! - [`synthetic`]: the synthetic imbalanced training problem;
 //! - [`device_run`]: the training configuration host and device share;
-//! - [`xorshift`]: the small generators behind the workloads and bench inputs.
+//! - [`xorshift`]: the benches' input generator (the workloads draw from
+//!   `focal_loss::train::Rng`).
 //!
 //! With the `std` feature (the default), the host-only part:
 //!

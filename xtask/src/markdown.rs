@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 /// A Markdown table row.
 pub fn row<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> String {
@@ -12,12 +12,18 @@ pub fn row<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> String {
 }
 
 /// Writes `report` to `path`: between the lines `<!-- {name}: begin -->` and
-/// `<!-- {name}: end -->` when the file has both (keeping them), else as the whole file.
+/// `<!-- {name}: end -->` (keeping them), or as the whole file when `path` does not exist or
+/// is empty. A file with text but without both markers in order is left alone: an error.
 pub fn write_out(path: &Path, name: &str, report: &str) -> Result<()> {
     let old = std::fs::read_to_string(path).unwrap_or_default();
     let (text, how) = match splice(&old, name, report) {
         Some(text) => (text, "between its markers"),
-        None => (report.to_owned(), "whole"),
+        None if old.trim().is_empty() => (report.to_owned(), "whole"),
+        None => bail!(
+            "{} has no `<!-- {name}: begin -->` … `<!-- {name}: end -->` markers in order; \
+             add them, or write to a new file",
+            path.display()
+        ),
     };
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
     eprintln!("report written to {} ({how})", path.display());
@@ -43,18 +49,27 @@ mod tests {
         let path = std::env::temp_dir().join(format!("xtask-out-{}.md", std::process::id()));
         let write = |old: &str| {
             std::fs::write(&path, old).unwrap();
-            write_out(&path, "r", "| new |\n").unwrap();
-            std::fs::read_to_string(&path).unwrap()
+            let result = write_out(&path, "r", "| new |\n");
+            (result.is_ok(), std::fs::read_to_string(&path).unwrap())
         };
         let kept = write("# Title\n<!-- r: begin -->\nold\n<!-- r: end -->\nafter\n");
-        let whole = write("no markers");
-        let reversed = write("<!-- r: end --> <!-- r: begin -->");
-        let other = write("<!-- s: begin -->\n<!-- s: end -->\n");
+        let empty = write("");
+        let refused = [
+            "no markers",
+            "<!-- r: end --> <!-- r: begin -->",
+            "<!-- s: begin -->",
+        ]
+        .map(|old| (write(old), old));
         std::fs::remove_file(&path).unwrap();
-        assert_eq!(
-            kept,
-            "# Title\n<!-- r: begin -->\n| new |\n<!-- r: end -->\nafter\n"
-        );
-        assert_eq!([whole, reversed, other], ["| new |\n"; 3]);
+        let replaced = "# Title\n<!-- r: begin -->\n| new |\n<!-- r: end -->\nafter\n";
+        assert_eq!(kept, (true, replaced.to_owned()));
+        assert_eq!(empty, (true, "| new |\n".to_owned()));
+        for ((outcome, text), old) in refused {
+            assert_eq!(
+                (outcome, text.as_str()),
+                (false, old),
+                "must leave {old:?} alone"
+            );
+        }
     }
 }

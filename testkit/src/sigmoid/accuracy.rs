@@ -1,6 +1,6 @@
-//! Measures both kernels of the sigmoid form against the `f64` reference over the issue's
-//! grid. Shared by tests/sigmoid_accuracy.rs and `examples/accuracy_report.rs`, so the
-//! README's table and the pinned bounds come from the same measurement.
+//! Measures both kernels of the sigmoid form against the `f64` reference over a fixed grid.
+//! Shared by tests/sigmoid_accuracy.rs and `examples/accuracy_report.rs`, so the table of
+//! `docs/accuracy.md` and the pinned bounds come from the same measurement.
 
 use super::reference::{sigmoid_focal, soft_grad_scale};
 use crate::ulp::{ulp_at, ulp_error};
