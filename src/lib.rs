@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 pub mod approx;
+mod dispatch;
 mod error;
 mod focusing;
 mod kernel;

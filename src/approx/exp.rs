@@ -52,11 +52,11 @@ pub(crate) fn exp_sum<V: SimdF32>(hi: V, lo: V) -> V {
     let sum = hi + lo;
     let out_of_range = sum.gt(V::splat(OVERFLOW_AT)) | sum.lt(V::splat(UNDERFLOW_AT));
     let limit = sum
-        .gt(V::ZERO)
+        .gt(V::zero())
         .select(V::splat(OVERFLOW_AT), V::splat(UNDERFLOW_AT));
     // Out of range, the clamped sum alone (with `lo` = 0) gives the limit, 0 or +∞.
     let hi = out_of_range.select(limit, hi);
-    let lo = out_of_range.select(V::ZERO, lo);
+    let lo = out_of_range.select(V::zero(), lo);
     scaled_exp(hi, Some(lo))
 }
 

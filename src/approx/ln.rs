@@ -50,7 +50,7 @@ fn ln_scaled<V: SimdF32>(x: V, k_extra: Option<V::Int>) -> V {
 /// negative or NaN input gives NaN.
 #[inline(always)]
 pub(crate) fn ln<V: SimdF32>(x: V) -> V {
-    let zero = V::ZERO;
+    let zero = V::zero();
     let subnormal = x.lt(V::splat(f32::MIN_POSITIVE));
     let lifted = subnormal.select(x * V::splat(TWO_POW_24), x);
     let k_extra = subnormal.to_int_bits() & V::Int::splat(-24);

@@ -1,9 +1,10 @@
-//! Runs the element formulas over slices: [`WIDTH`] at a time, the tail padded into one more
+//! Runs the element formulas over slices: a vector of lanes at a time, the tail padded into one more
 //! chunk (so every element goes through the same lane code), validation folded into
 //! the pass, outputs written, losses summed in a fixed order.
 
 use super::math::focal;
 use crate::Kernel;
+use crate::dispatch;
 use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
 use crate::simd::{F32s, SimdF32, WIDTH};
@@ -37,15 +38,20 @@ pub(crate) fn run<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
         check_len(Operand::Weights, n, weights.len())?;
     }
     sink.check_len(n)?;
-    let (focusing, gamma) = (pass.focusing, pass.gamma);
+    let inputs = Inputs {
+        pass,
+        logits,
+        targets,
+        weights,
+    };
     let (sum, suspicious) = match pass.kernel {
-        Kernel::Simd => {
-            sweep::<T, S, WEIGHTED>(pass, logits, targets, weights, &mut sink, |x, t| {
-                focal::<F32s>(x, t, focusing, gamma, T::ALWAYS_HARD)
-            })
-        }
+        Kernel::Simd => dispatch::run(SimdSweep::<T, S, WEIGHTED> {
+            inputs,
+            sink: &mut sink,
+        }),
         Kernel::Libm => {
-            sweep::<T, S, WEIGHTED>(pass, logits, targets, weights, &mut sink, |x, t| {
+            let (focusing, gamma) = (pass.focusing, pass.gamma);
+            sweep::<F32s, T, S, WEIGHTED>(inputs, &mut sink, |x, t| {
                 let (x, t) = (x.to_array(), t.to_array());
                 let mut loss = [0.0f32; WIDTH];
                 let mut grad = [0.0f32; WIDTH];
@@ -62,47 +68,70 @@ pub(crate) fn run<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
     Ok(sum)
 }
 
-/// The pass proper. Returns the sum and whether any input failed the folded checks.
+/// The operands of one pass (lengths checked).
+#[derive(Clone, Copy)]
+struct Inputs<'i, T> {
+    pass: Pass,
+    logits: &'i [f32],
+    targets: &'i [T],
+    weights: &'i [f32],
+}
+
+/// [`sweep`] with `Kernel::Simd`'s formulas, on the lanes [`dispatch`] picks.
+struct SimdSweep<'i, 's, T, S, const WEIGHTED: bool> {
+    inputs: Inputs<'i, T>,
+    sink: &'s mut S,
+}
+
+impl<T: BinaryTarget, S: Sink, const WEIGHTED: bool> dispatch::Job
+    for SimdSweep<'_, '_, T, S, WEIGHTED>
+{
+    type Output = (f64, bool);
+    #[inline(always)]
+    fn run<V: SimdF32>(self) -> (f64, bool) {
+        let (focusing, gamma) = (self.inputs.pass.focusing, self.inputs.pass.gamma);
+        sweep::<V, T, S, WEIGHTED>(self.inputs, self.sink, |x, t| {
+            focal::<V>(x, t, focusing, gamma, T::ALWAYS_HARD)
+        })
+    }
+}
+
+/// The pass proper, `V::LANES` elements at a time. Returns the sum and whether any input
+/// failed the folded checks.
 ///
 /// One loop body serves the full chunks and the padded tail, so it is inlined once.
 #[inline(always)]
-fn sweep<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
-    pass: Pass,
-    logits: &[f32],
-    targets: &[T],
-    weights: &[f32],
+fn sweep<V: SimdF32, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
+    inputs: Inputs<'_, T>,
     sink: &mut S,
-    element: impl Fn(F32s, F32s) -> (F32s, F32s),
+    element: impl Fn(V, V) -> (V, V),
 ) -> (f64, bool) {
-    let (x_body, x_tail) = logits.as_chunks::<WIDTH>();
-    let (t_body, t_tail) = targets.as_chunks::<WIDTH>();
-    let (w_body, w_tail) = weights.as_chunks::<WIDTH>();
-    let grad_scale = F32s::splat(sink.grad_scale());
-    let (out_body, out_tail) = sink.out().as_chunks_mut::<WIDTH>();
-    let (zero, one) = (F32s::ZERO, F32s::splat(1.0));
-    let alpha = pass.alpha.map(|a| (F32s::splat(a), F32s::splat(1.0 - a)));
-    let lane_index = F32s::from_array(core::array::from_fn(|i| i as f32));
+    let Inputs {
+        pass,
+        logits,
+        targets,
+        weights,
+    } = inputs;
+    let lanes = V::LANES;
+    let n = logits.len();
+    let grad_scale = V::splat(sink.grad_scale());
+    let out = sink.out();
+    let (zero, one) = (V::zero(), V::splat(1.0));
+    let alpha = pass.alpha.map(|a| (V::splat(a), V::splat(1.0 - a)));
+    let lane_index = V::lane_indices();
     let mut sum = BlockSum::new();
     let mut bad = zero;
-    let chunks = x_body.len() + usize::from(!x_tail.is_empty());
-    for c in 0..chunks {
-        let full = c < x_body.len();
-        let (x, t, w) = if full {
-            let w = if WEIGHTED {
-                F32s::from_array(w_body[c])
-            } else {
-                one
-            };
-            (F32s::from_array(x_body[c]), load_targets(&t_body[c]), w)
+    let mut start = 0;
+    while start < n {
+        let remaining = n - start;
+        let x = V::load(&logits[start..]);
+        let t = V::from_fn_of(&targets[start..], |t| t.to_f32());
+        let w = if WEIGHTED {
+            V::load(&weights[start..])
+        } else if remaining >= lanes {
+            one
         } else {
-            let w = if WEIGHTED {
-                load(w_tail)
-            } else {
-                lane_index
-                    .lt(F32s::splat(x_tail.len() as f32))
-                    .select(one, zero)
-            };
-            (load(x_tail), load_targets(t_tail), w)
+            lane_index.lt(V::splat(remaining as f32)).select(one, zero)
         };
 
         let (fl, dfl) = element(x, t);
@@ -120,39 +149,21 @@ fn sweep<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
         };
         let mut ok = target_ok & x.eq(x);
         if WEIGHTED {
-            ok = ok & w.ge(zero) & w.lt(F32s::splat(f32::INFINITY));
+            ok = ok & w.ge(zero) & w.lt(V::splat(f32::INFINITY));
         }
-        bad |= !ok;
+        bad = bad | !ok;
 
         if S::WRITES != Writes::Nothing {
             let values = if S::WRITES == Writes::Grad {
-                (factor * dfl * grad_scale).to_array()
+                factor * dfl * grad_scale
             } else {
-                loss.to_array()
+                loss
             };
-            match out_body.get_mut(c) {
-                Some(dst) => *dst = values,
-                None => out_tail.copy_from_slice(&values.as_ref()[..out_tail.len()]),
-            }
+            values.store(&mut out[start..]);
         }
+        start += lanes;
     }
     (sum.finish(), bad.any())
-}
-
-/// Up to [`WIDTH`] values, the missing lanes 0.
-#[inline(always)]
-fn load(values: &[f32]) -> F32s {
-    F32s::from_array(core::array::from_fn(|i| {
-        values.get(i).copied().unwrap_or(0.0)
-    }))
-}
-
-/// Up to [`WIDTH`] targets as probabilities, the missing lanes 0.
-#[inline(always)]
-fn load_targets<T: BinaryTarget>(values: &[T]) -> F32s {
-    F32s::from_array(core::array::from_fn(|i| {
-        values.get(i).map_or(0.0, |t| t.to_f32())
-    }))
 }
 
 /// The error for the first bad input, in the documented order: targets, weights, logits.

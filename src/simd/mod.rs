@@ -46,7 +46,7 @@ pub(crate) type F32s = Single;
 
 /// The number of lanes of [`F32s`]: 16 on x86-64 and aarch64, 1 on other targets (8 or 1
 /// with the `focal_loss_lanes*` cfgs).
-pub(crate) const WIDTH: usize = core::mem::size_of::<F32s>() / 4;
+pub(crate) const WIDTH: usize = <F32s as SimdF32>::LANES;
 
 /// `Copy` values closed under the IEEE basic operations `+ − × ÷` and negation: `f32` and
 /// every lane type. Both [`SimdF32`] and [`KernelMath`](crate::kernel_math::KernelMath) build
@@ -77,11 +77,40 @@ pub(crate) trait SimdF32:
 {
     /// The matching vector of `i32` lanes.
     type Int: SimdI32;
-    /// The lanes as an array.
-    type Array;
-    const ZERO: Self;
+    /// The lanes as an array, `[f32; LANES]`.
+    type Array: Copy + Default + AsRef<[f32]> + AsMut<[f32]>;
+    /// The number of lanes.
+    const LANES: usize;
+    /// All lanes 0.
+    #[inline(always)]
+    fn zero() -> Self {
+        Self::splat(0.0)
+    }
     fn splat(v: f32) -> Self;
     fn from_array(a: Self::Array) -> Self;
+    fn to_array(self) -> Self::Array;
+    /// The first [`LANES`](Self::LANES) values of `values`, the missing lanes 0.
+    fn load(values: &[f32]) -> Self;
+    /// Writes the first `min(LANES, out.len())` lanes to `out`.
+    fn store(self, out: &mut [f32]);
+    /// `0, 1, …, LANES − 1`.
+    #[inline(always)]
+    fn lane_indices() -> Self {
+        let mut a = Self::Array::default();
+        for (i, lane) in a.as_mut().iter_mut().enumerate() {
+            *lane = i as f32;
+        }
+        Self::from_array(a)
+    }
+    /// `f` of each of the first `LANES` items, the missing lanes 0.
+    #[inline(always)]
+    fn from_fn_of<T: Copy>(values: &[T], f: impl Fn(T) -> f32) -> Self {
+        let mut a = Self::Array::default();
+        for (lane, &v) in a.as_mut().iter_mut().zip(values) {
+            *lane = f(v);
+        }
+        Self::from_array(a)
+    }
     fn abs(self) -> Self;
     fn lt(self, rhs: Self) -> Self;
     fn le(self, rhs: Self) -> Self;
@@ -122,7 +151,7 @@ macro_rules! simd_impl {
         impl SimdF32 for $f {
             type Int = $i;
             type Array = [f32; $n];
-            const ZERO: Self = $f::ZERO;
+            const LANES: usize = $n;
             #[inline(always)]
             fn splat(v: f32) -> Self {
                 $f::splat(v)
@@ -130,6 +159,28 @@ macro_rules! simd_impl {
             #[inline(always)]
             fn from_array(a: Self::Array) -> Self {
                 $f::new(a)
+            }
+            #[inline(always)]
+            fn to_array(self) -> Self::Array {
+                $f::to_array(self)
+            }
+            #[inline(always)]
+            fn load(values: &[f32]) -> Self {
+                match values.first_chunk::<$n>() {
+                    Some(a) => $f::new(*a),
+                    None => Self::from_fn_of(values, |v| v),
+                }
+            }
+            #[inline(always)]
+            fn store(self, out: &mut [f32]) {
+                let lanes = $f::to_array(self);
+                match out.first_chunk_mut::<$n>() {
+                    Some(dst) => *dst = lanes,
+                    None => {
+                        let n = out.len();
+                        out.copy_from_slice(&lanes[..n]);
+                    }
+                }
             }
             #[inline(always)]
             fn abs(self) -> Self {

@@ -20,12 +20,6 @@ pub(crate) struct Single(pub(crate) f32);
 pub(crate) struct SingleInt(pub(crate) i32);
 
 impl Single {
-    /// The lane as an array, like `wide`'s `to_array`.
-    #[inline(always)]
-    pub(crate) fn to_array(self) -> [f32; 1] {
-        [self.0]
-    }
-
     /// The mask of a comparison: all bits set where `holds`.
     #[inline(always)]
     fn mask(holds: bool) -> Self {
@@ -143,7 +137,7 @@ impl SimdI32 for SingleInt {
 impl SimdF32 for Single {
     type Int = SingleInt;
     type Array = [f32; 1];
-    const ZERO: Self = Single(0.0);
+    const LANES: usize = 1;
     #[inline(always)]
     fn splat(v: f32) -> Self {
         Single(v)
@@ -151,6 +145,20 @@ impl SimdF32 for Single {
     #[inline(always)]
     fn from_array(a: [f32; 1]) -> Self {
         Single(a[0])
+    }
+    #[inline(always)]
+    fn to_array(self) -> [f32; 1] {
+        [self.0]
+    }
+    #[inline(always)]
+    fn load(values: &[f32]) -> Self {
+        Single(values.first().copied().unwrap_or(0.0))
+    }
+    #[inline(always)]
+    fn store(self, out: &mut [f32]) {
+        if let Some(dst) = out.first_mut() {
+            *dst = self.0;
+        }
     }
     #[inline(always)]
     fn abs(self) -> Self {
