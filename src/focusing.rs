@@ -66,13 +66,13 @@ impl Focusing {
         }
     }
 
-    /// `q^γ` for any `q = 1 − p_t` in (0, 1]; `ln_q` is evaluated only for non-integer γ.
+    /// `q^γ` for any `q = 1 − p_t` in (0, 1]; `ln q` is evaluated only for non-integer γ.
     #[inline(always)]
-    pub(crate) fn power<R: KernelMath>(self, q: R, ln_q: impl FnOnce() -> R) -> R {
+    pub(crate) fn power<R: KernelMath>(self, q: R) -> R {
         match self {
             Focusing::Integer(n) => integer_power(q, n),
             Focusing::Real { gamma, .. } | Focusing::Huge(gamma) => {
-                (R::splat(gamma) * ln_q()).exp()
+                (R::splat(gamma) * q.ln()).exp()
             }
         }
     }

@@ -1,11 +1,13 @@
 //! `Kernel::Simd` gives the same bits for any slice length, split, alignment and instruction
 //! set, for the sigmoid and the softmax forms. The last property is checked by a digest of a fixed workload committed in
-//! `tests/data/simd_digest.txt`: `cargo xtask test` runs this file in an SSE2 build and an
-//! AVX2 + FMA build, and both must reproduce it (as must every other target).
+//! `tests/data/simd_digest.txt`: every runtime dispatch level this CPU has must reproduce it
+//! (SSE2, AVX2, AVX-512F on x86-64), and `cargo xtask test` also runs this file in an AVX2 +
+//! FMA build and with eight and one lanes (as every other target must reproduce it too).
 //!
 //! To regenerate the digest after a deliberate change of the numerics:
 //! `FOCAL_BLESS=1 cargo test --test determinism`.
 
+use focal_loss::dispatch::{self, Level};
 use focal_loss::{Reduction, SigmoidFocal};
 
 use testkit::digest::{self, GAMMAS, digest};
@@ -75,17 +77,30 @@ fn reduced_bits_do_not_depend_on_memory_alignment() {
     }
 }
 
-#[test]
-fn simd_bits_match_committed_digest() {
+/// The committed digest (written first when `FOCAL_BLESS` is set, from the best level).
+fn committed_digest() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/simd_digest.txt");
-    let got = format!("{:016x}", digest());
     if std::env::var_os("FOCAL_BLESS").is_some() {
-        std::fs::write(path, format!("{got}\n")).unwrap();
+        std::fs::write(path, format!("{:016x}\n", digest())).unwrap();
     }
     let want = std::fs::read_to_string(path).expect("tests/data/simd_digest.txt is missing");
-    assert_eq!(
-        got,
-        want.trim(),
-        "Kernel::Simd bits differ from the committed digest"
-    );
+    want.trim().to_owned()
+}
+
+/// Every dispatch level this CPU has (one test, so no other test changes the cap meanwhile).
+#[test]
+fn simd_bits_match_committed_digest_at_every_dispatch_level() {
+    let want = committed_digest();
+    let best = dispatch::detected();
+    let levels = [Level::Baseline, Level::Avx2, Level::Avx512];
+    for level in levels.into_iter().filter(|&l| l <= best) {
+        assert_eq!(dispatch::force(Some(level)), level);
+        let got = format!("{:016x}", digest());
+        assert_eq!(
+            got, want,
+            "Kernel::Simd bits at {level:?} differ from the committed digest"
+        );
+    }
+    dispatch::force(None);
+    println!("checked the levels up to {best:?}");
 }

@@ -92,7 +92,7 @@ fn soft<R: KernelMath>(l: &Logistic<R>, t: R, focusing: Focusing, gamma: f32) ->
     let not_t = one - t;
     let ce = t * l.softplus_neg + not_t * l.softplus;
     let q = t * l.sig_neg + not_t * l.sig;
-    let modulating = focusing.power(q, || q.ln());
+    let modulating = focusing.power(q);
     let d_ce = not_t * l.sig - t * l.sig_neg;
     let dq_over_q = ((one - (t + t)) * (l.sig * l.sig_neg)) / q;
     let grad = modulating * (d_ce + R::splat(gamma) * (dq_over_q * ce.cap(CE_CAP)));

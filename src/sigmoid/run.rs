@@ -50,16 +50,7 @@ pub(crate) fn run<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
             sink: &mut sink,
         }),
         Kernel::Libm => {
-            let (focusing, gamma) = (pass.focusing, pass.gamma);
-            sweep::<F32s, T, S, WEIGHTED>(inputs, &mut sink, |x, t| {
-                let (x, t) = (x.to_array(), t.to_array());
-                let mut loss = [0.0f32; WIDTH];
-                let mut grad = [0.0f32; WIDTH];
-                for i in 0..WIDTH {
-                    (loss[i], grad[i]) = focal::<f32>(x[i], t[i], focusing, gamma, T::ALWAYS_HARD);
-                }
-                (F32s::from_array(loss), F32s::from_array(grad))
-            })
+            sweep::<F32s, T, S, WEIGHTED>(inputs, &mut sink, LibmElement::<T>::new(pass))
         }
     };
     if suspicious {
@@ -89,10 +80,62 @@ impl<T: BinaryTarget, S: Sink, const WEIGHTED: bool> dispatch::Job
     type Output = (f64, bool);
     #[inline(always)]
     fn run<V: SimdF32>(self) -> (f64, bool) {
-        let (focusing, gamma) = (self.inputs.pass.focusing, self.inputs.pass.gamma);
-        sweep::<V, T, S, WEIGHTED>(self.inputs, self.sink, |x, t| {
-            focal::<V>(x, t, focusing, gamma, T::ALWAYS_HARD)
-        })
+        let element = SimdElement::<T>::new(self.inputs.pass);
+        sweep::<V, T, S, WEIGHTED>(self.inputs, self.sink, element)
+    }
+}
+
+/// The element formulas of one kernel on lanes `V`: the loss and its derivative.
+trait Element<V> {
+    fn focal(&self, x: V, t: V) -> (V, V);
+}
+
+/// The focal formulas with [`Kernel::Simd`]'s functions, on any lanes.
+struct SimdElement<T> {
+    focusing: Focusing,
+    gamma: f32,
+    target: core::marker::PhantomData<T>,
+}
+
+impl<T> SimdElement<T> {
+    #[inline(always)]
+    fn new(pass: Pass) -> Self {
+        SimdElement {
+            focusing: pass.focusing,
+            gamma: pass.gamma,
+            target: core::marker::PhantomData,
+        }
+    }
+}
+
+impl<V: SimdF32, T: BinaryTarget> Element<V> for SimdElement<T> {
+    #[inline(always)]
+    fn focal(&self, x: V, t: V) -> (V, V) {
+        focal::<V>(x, t, self.focusing, self.gamma, T::ALWAYS_HARD)
+    }
+}
+
+/// The focal formulas with [`Kernel::Libm`]'s functions, one lane of [`F32s`] at a time.
+struct LibmElement<T>(SimdElement<T>);
+
+impl<T> LibmElement<T> {
+    #[inline(always)]
+    fn new(pass: Pass) -> Self {
+        LibmElement(SimdElement::new(pass))
+    }
+}
+
+impl<T: BinaryTarget> Element<F32s> for LibmElement<T> {
+    #[inline(always)]
+    fn focal(&self, x: F32s, t: F32s) -> (F32s, F32s) {
+        let (x, t) = (x.to_array(), t.to_array());
+        let mut loss = [0.0f32; WIDTH];
+        let mut grad = [0.0f32; WIDTH];
+        for i in 0..WIDTH {
+            (loss[i], grad[i]) =
+                focal::<f32>(x[i], t[i], self.0.focusing, self.0.gamma, T::ALWAYS_HARD);
+        }
+        (F32s::from_array(loss), F32s::from_array(grad))
     }
 }
 
@@ -104,7 +147,7 @@ impl<T: BinaryTarget, S: Sink, const WEIGHTED: bool> dispatch::Job
 fn sweep<V: SimdF32, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
     inputs: Inputs<'_, T>,
     sink: &mut S,
-    element: impl Fn(V, V) -> (V, V),
+    element: impl Element<V>,
 ) -> (f64, bool) {
     let Inputs {
         pass,
@@ -134,7 +177,7 @@ fn sweep<V: SimdF32, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
             lane_index.lt(V::splat(remaining as f32)).select(one, zero)
         };
 
-        let (fl, dfl) = element(x, t);
+        let (fl, dfl) = element.focal(x, t);
         let factor = match alpha {
             Some((a, not_a)) => (a * t + not_a * (one - t)) * w,
             None => w,

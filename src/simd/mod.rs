@@ -14,6 +14,8 @@
 //! the other widths on any target, so the host can check that the width changes no bit.
 
 mod single;
+#[cfg(all(target_arch = "x86_64", not(focal_loss_lanes8), not(focal_loss_lanes1)))]
+pub(crate) mod x86;
 
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Shl, Shr, Sub};
 #[allow(unused_imports)]

@@ -150,7 +150,7 @@ pub(crate) fn hard_rows<R: KernelMath, B: Rows<R>>(
     let log1p_rest = R::log1p_unit(rest, d, one / d);
     let log_p = R::select(top, -log1p_rest, (zc_hi - total.ln()) + zc_lo);
     let not_p = rest / total;
-    let modulating = focusing.power(not_p, || not_p.ln());
+    let modulating = focusing.power(not_p);
     let ce = -log_p;
     let loss = R::select(weight.eq(zero), zero, weight * (modulating * ce));
     if let Some(scale) = grad_scale {
@@ -212,7 +212,7 @@ pub(crate) fn soft_rows<R: KernelMath, B: Rows<R>>(
         let top = class::<R>(j).eq(top_class);
         let log_p = R::select(top, -log1p_rest, (hi - log_total) + lo);
         let not_p = R::select(top, rest, total - e) * inv_total;
-        let modulating = focusing.power(not_p, || not_p.ln());
+        let modulating = focusing.power(not_p);
         let w = weight(j);
         loss.add(R::select(w.eq(zero), zero, w * (modulating * -log_p)));
         if grad_scale.is_some() {
