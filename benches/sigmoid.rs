@@ -23,8 +23,13 @@
 //!
 //! ```text
 //! cargo bench --bench sigmoid
+//! FOCAL_LOSS_DISPATCH=avx2 CRITERION_HOME=target/avx2/criterion cargo bench --bench sigmoid
 //! RUSTFLAGS="-C target-cpu=native" CARGO_TARGET_DIR=target/native cargo bench --bench sigmoid
 //! ```
+//!
+//! A default build dispatches at run time to the widest lanes the CPU has;
+//! `FOCAL_LOSS_DISPATCH=baseline|avx2|avx512` caps that level (see `testkit::dispatch_env`),
+//! so one build measures what each kind of CPU gets.
 //!
 //! Filter with criterion's usual syntax, e.g. `cargo bench --bench sigmoid -- loss_and_grad/`
 //! (add `--noplot` to skip the plots). Results land in
@@ -180,6 +185,7 @@ fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::W
 }
 
 fn bench_loss(c: &mut Criterion) {
+    testkit::dispatch_env::apply();
     let simd = SigmoidFocal::new(GAMMA, Some(ALPHA)).unwrap();
     let libm = simd.with_kernel(Kernel::Libm);
     let mut group = c.benchmark_group("loss");

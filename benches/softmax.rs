@@ -13,7 +13,8 @@
 //!   tensor contiguous first; the channels-first groups compare `simd` and `libm`.
 //!
 //! Run: `cargo bench --bench softmax` (add `RUSTFLAGS="-C target-cpu=native"
-//! CARGO_TARGET_DIR=target/native` for a native build); `cargo xtask bench-report` makes the
+//! CARGO_TARGET_DIR=target/native` for a native build; `FOCAL_LOSS_DISPATCH=baseline|avx2`
+//! caps the runtime dispatch level of a default build); `cargo xtask bench-report` makes the
 //! tables of `docs/benchmarks.md` from the results.
 
 use std::hint::black_box;
@@ -164,6 +165,7 @@ fn bench_layout(c: &mut Criterion, layout_name: &str, channels_first: bool) {
 }
 
 fn benches(c: &mut Criterion) {
+    testkit::dispatch_env::apply();
     bench_layout(c, "row_major", false);
     bench_layout(c, "channels_first", true);
 }

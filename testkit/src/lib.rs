@@ -17,7 +17,8 @@
 //! - [`sigmoid`] and [`softmax`]: each form's `f64` reference next to its accuracy grid;
 //! - [`vector_files`]: the parsers of the committed reference-vector files;
 //! - [`metrics`]: classifier scores of the training example;
-//! - [`digits`]: the digits data set of the training example.
+//! - [`digits`]: the digits data set of the training example;
+//! - [`dispatch_env`]: the dispatch level of a bench run, from `FOCAL_LOSS_DISPATCH`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
@@ -31,6 +32,8 @@ pub mod xorshift;
 
 #[cfg(feature = "std")]
 pub mod digits;
+#[cfg(feature = "std")]
+pub mod dispatch_env;
 #[cfg(feature = "std")]
 pub mod metrics;
 #[cfg(feature = "std")]

@@ -26,13 +26,14 @@ const FUNCTION_ORDER: [&str; 3] = ["simd", "libm", "naive"];
 
 /// Benchmark the focal losses and print Markdown tables
 ///
-/// Runs `cargo bench --bench sigmoid --bench softmax -- --noplot` on a baseline build (target
-/// dir `target`), on x86-64 an AVX2 + FMA build (`target/avx2`), and with
-/// RUSTFLAGS="-C target-cpu=native" (`target/native`), then prints, per build and per criterion
-/// group, the median ns/element of each implementation and the ratios to `simd`.
+/// Runs `cargo bench --bench sigmoid --bench softmax -- --noplot` on the default build (target
+/// dir `target`; on x86-64 three times: dispatched to the widest level the CPU has, and capped
+/// at SSE2 and at AVX2 with FOCAL_LOSS_DISPATCH) and with RUSTFLAGS="-C target-cpu=native"
+/// (`target/native`), then prints, per build and per criterion group, the median ns/element of
+/// each implementation and the ratios to `simd`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Run and report one build only (avx2: x86-64 hosts only).
+    /// Run and report one build only (sse2, avx2: x86-64 hosts only).
     #[arg(long, value_enum)]
     only: Option<Build>,
     /// Do not run the bench; report the results already on disk.
@@ -42,8 +43,8 @@ pub struct Args {
     /// `<!-- bench-report: end -->` lines when it has them, as in docs/benchmarks.md).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// Baseline target dir (default: $CARGO_TARGET_DIR or `target`); the others use DIR/avx2
-    /// and DIR/native.
+    /// Target dir of the default build (default: $CARGO_TARGET_DIR or `target`); the native
+    /// build uses DIR/native, and the capped runs keep their results in DIR/sse2 and DIR/avx2.
     #[arg(long, value_name = "DIR")]
     target_dir: Option<PathBuf>,
     /// Arguments for criterion, e.g. `-- --quick`, or `-- loss_and_grad/` to filter.
@@ -54,9 +55,14 @@ pub struct Args {
 /// One of the builds the report compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Build {
-    /// Default codegen for the target (x86-64: SSE2 only).
-    Baseline,
-    /// x86-64 with AVX2 and FMA enabled and nothing newer (`-C target-feature=+avx2,+fma`).
+    /// The default build (no RUSTFLAGS), as `cargo add` users get it: on x86-64 it
+    /// dispatches at run time to the widest lanes the CPU has.
+    Default,
+    /// The default build capped at its compile-time lanes (`FOCAL_LOSS_DISPATCH=baseline`:
+    /// SSE2 on x86-64), what a CPU without AVX2 gets (x86-64 hosts only).
+    Sse2,
+    /// The default build capped at AVX2 (`FOCAL_LOSS_DISPATCH=avx2`), what an AVX2 CPU
+    /// without AVX-512 gets (x86-64 hosts only).
     Avx2,
     /// `-C target-cpu=native`.
     Native,
@@ -66,19 +72,30 @@ impl Build {
     /// Heading of the build's section.
     fn title(self) -> &'static str {
         match self {
-            Build::Baseline if cfg!(target_arch = "x86_64") => "Baseline x86-64",
-            Build::Baseline => "Baseline (default target CPU)",
-            Build::Avx2 => "x86-64 + AVX2 + FMA (target-feature=+avx2,+fma)",
+            Build::Default if cfg!(target_arch = "x86_64") => {
+                "Default build, runtime dispatch (the widest level this CPU has)"
+            }
+            Build::Default => "Default build",
+            Build::Sse2 => "Default build capped at SSE2 (FOCAL_LOSS_DISPATCH=baseline)",
+            Build::Avx2 => "Default build capped at AVX2 (FOCAL_LOSS_DISPATCH=avx2)",
             Build::Native => "target-cpu=native",
         }
     }
 
-    /// The build's directory under the baseline target dir, and the RUSTFLAGS it adds.
-    fn subdir_and_rustflags(self) -> Option<(&'static str, &'static str)> {
+    /// The build's directory under the baseline target dir (for its criterion results), the
+    /// RUSTFLAGS it adds (then it is built in that directory too), and its dispatch cap.
+    fn spec(
+        self,
+    ) -> (
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+    ) {
         match self {
-            Build::Baseline => None,
-            Build::Avx2 => Some(("avx2", "-C target-feature=+avx2,+fma")),
-            Build::Native => Some(("native", "-C target-cpu=native")),
+            Build::Default => (None, None, None),
+            Build::Sse2 => (Some("sse2"), None, Some("baseline")),
+            Build::Avx2 => (Some("avx2"), None, Some("avx2")),
+            Build::Native => (Some("native"), Some("-C target-cpu=native"), None),
         }
     }
 }
@@ -99,17 +116,23 @@ pub fn run(args: Args) -> Result<()> {
     let env_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from);
     let base_dir = args.target_dir.clone().or(env_dir);
     let base_dir = crate::workspace_root().join(base_dir.unwrap_or("target".into()));
-    let builds: Vec<Build> = [Build::Baseline, Build::Avx2, Build::Native]
+    let builds: Vec<Build> = [Build::Default, Build::Sse2, Build::Avx2, Build::Native]
         .into_iter()
         .filter(|b| args.only.is_none_or(|only| only == *b))
-        .filter(|b| *b != Build::Avx2 || cfg!(target_arch = "x86_64"))
+        .filter(|b| matches!(b, Build::Default | Build::Native) || cfg!(target_arch = "x86_64"))
         .collect();
     let mut sections = String::new();
+    let mut simd = Vec::new();
     for (i, build) in builds.iter().enumerate() {
         let label = format!("[{}/{}] {}", i + 1, builds.len(), build.title());
-        sections += &run_build(*build, &base_dir, &args, &label)?;
+        let (section, results) = run_build(*build, &base_dir, &args, &label)?;
+        sections += &section;
+        let own = results
+            .into_iter()
+            .filter(|m| m.function == REFERENCE_FUNCTION);
+        simd.extend(own.map(|m| (*build, m)));
     }
-    let report = render_header() + &sections;
+    let report = render_header() + &render_builds(&builds, &simd) + &sections;
     println!("\n{report}");
     if let Some(path) = &args.out {
         markdown::write_out(path, "bench-report", &report)?;
@@ -120,24 +143,37 @@ pub fn run(args: Args) -> Result<()> {
 /// Runs the bench for `build` (unless `--report-only`) and renders its section of the report.
 ///
 /// The bench writes criterion's results to its target dir's `criterion/`.
-fn run_build(build: Build, base_dir: &Path, args: &Args, label: &str) -> Result<String> {
-    let spec = build.subdir_and_rustflags();
-    let target_dir = spec.map_or(base_dir.to_path_buf(), |(dir, _)| base_dir.join(dir));
+fn run_build(
+    build: Build,
+    base_dir: &Path,
+    args: &Args,
+    label: &str,
+) -> Result<(String, Vec<Measurement>)> {
+    let (subdir, rustflags, dispatch) = build.spec();
+    let results_dir = subdir.map_or(base_dir.to_path_buf(), |dir| base_dir.join(dir));
+    let target_dir = if rustflags.is_some() {
+        &results_dir
+    } else {
+        base_dir
+    };
     // Relative to the workspace root when inside it: cargo runs from the root and runs
     // the bench binary in its package root, which is the same directory.
     let root = crate::workspace_root();
-    let dir = target_dir.strip_prefix(&root).unwrap_or(&target_dir);
-    let criterion_home = dir.join("criterion").display().to_string();
+    let relative = |dir: &Path| dir.strip_prefix(&root).unwrap_or(dir).display().to_string();
+    let criterion_home = relative(&results_dir.join("criterion"));
     let mut cmd = CargoCmd::new("bench")
         .args(BENCHES.iter().flat_map(|b| ["--bench", b]))
-        .args(["--target-dir".to_owned(), dir.display().to_string()])
+        .args(["--target-dir".to_owned(), relative(target_dir)])
         .args(["--", "--noplot"])
         .args(args.criterion_args.iter().cloned())
         .env("CRITERION_HOME", criterion_home);
-    if let Some((_, rustflags)) = spec {
+    if let Some(rustflags) = rustflags {
         cmd = cmd.rustflags(rustflags);
     }
-    let criterion_dir = target_dir.join("criterion");
+    if let Some(level) = dispatch {
+        cmd = cmd.env("FOCAL_LOSS_DISPATCH", level);
+    }
+    let criterion_dir = results_dir.join("criterion");
     let (fresh_since, source) = if args.report_only {
         let dir = criterion_dir.display();
         (None, format!("results already in `{dir}` (not re-run)"))
@@ -160,7 +196,7 @@ fn run_build(build: Build, base_dir: &Path, args: &Args, label: &str) -> Result<
     for rows in results.chunk_by(|a, b| a.group == b.group) {
         let _ = write!(out, "\n#### `{}`\n\n{}", rows[0].group, render_group(rows));
     }
-    Ok(out)
+    Ok((out, results))
 }
 
 /// Reads every `<...>/new/benchmark.json` under `dir` (those modified at or after `since`,
@@ -230,6 +266,53 @@ fn measurement(benchmark: &Value, estimates: &Value) -> Result<Option<Measuremen
         parameter: text("value_str").unwrap_or_else(|| elements.to_string()),
         ns_per_element: median_ns / elements as f64,
     }))
+}
+
+/// `simd`'s ns/element in every build side by side, and each build's speed as a fraction of
+/// the native build's (native time / build time; 100 % is native speed).
+fn render_builds(builds: &[Build], simd: &[(Build, Measurement)]) -> String {
+    if builds.len() < 2 {
+        return String::new();
+    }
+    let mut out = String::from("\n### `simd` in every build\n\n| group | N |");
+    let fraction = |b: &Build| *b != Build::Native && builds.contains(&Build::Native);
+    for b in builds {
+        let _ = write!(out, " {b:?} |");
+    }
+    for b in builds.iter().filter(|b| fraction(b)) {
+        let _ = write!(out, " {b:?} / native |");
+    }
+    out += "\n|---|---|";
+    out += &"---:|".repeat(builds.len() + builds.iter().filter(|b| fraction(b)).count());
+    let mut keys: Vec<(&str, &str)> = simd
+        .iter()
+        .map(|(_, m)| (m.group.as_str(), m.parameter.as_str()))
+        .collect();
+    keys.sort_by_key(|(g, p)| (*g, p.parse::<u64>().unwrap_or(u64::MAX), *p));
+    keys.dedup();
+    for (group, parameter) in keys {
+        let ns = |build: &Build| {
+            simd.iter()
+                .find(|(b, m)| b == build && m.group == group && m.parameter == parameter)
+                .map(|(_, m)| m.ns_per_element)
+        };
+        let _ = write!(out, "\n| `{group}` | {parameter} |");
+        for b in builds {
+            let _ = write!(
+                out,
+                " {} |",
+                ns(b).map_or("–".into(), |v| format!("{v:.3}"))
+            );
+        }
+        for b in builds.iter().filter(|b| fraction(b)) {
+            let cell = match (ns(b), ns(&Build::Native)) {
+                (Some(t), Some(native)) => format!("{:.0} %", 100.0 * native / t),
+                _ => "–".into(),
+            };
+            let _ = write!(out, " {cell} |");
+        }
+    }
+    out + "\n"
 }
 
 /// The report's heading and machine facts; the builds' sections follow.
