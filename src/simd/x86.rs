@@ -17,11 +17,6 @@
 //! and [`run`] calls those only after [`detected`] found the features (CPUID bits and the
 //! OS-enabled register state in XCR0). Every method is `#[inline(always)]`, so it is compiled
 //! inside those `#[target_feature]` functions.
-//!
-//! The hot loop bound, from the assembly of `SigmoidFocal::loss_and_grad` at AVX-512 (`objdump
-//! -d` of the bench binary): per 16 elements, about 120 vector operations and 4 divisions
-//! (`vdivps`, 3 of them in the sigmoid formulas, one in `ln`); the divisions and the two
-//! degree-7 polynomial chains (`exp`, `ln`) bound the loop, not loads or selects.
 
 #![allow(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
