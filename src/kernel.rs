@@ -23,9 +23,9 @@ pub enum Kernel {
     /// results are the same bits on every target, for any slice length, split or alignment.
     ///
     /// That determinism, not vectorisation, is what it guarantees. It evaluates sixteen
-    /// elements (or rows) at a time on x86-64 and aarch64 (AVX-512, AVX2, SSE2 or NEON) and
-    /// one at a time on Cortex-M and other targets without vector registers; the number of
-    /// lanes never changes a result.
+    /// lanes at a time on x86-64 (AVX-512F, AVX2 or SSE2, chosen at run time by
+    /// [`dispatch`](crate::dispatch)) and aarch64 (NEON), and one at a time on Cortex-M and
+    /// other targets without vector registers; the lanes never change a result.
     #[default]
     Simd,
     /// One element at a time with `libm`'s `expf`, `logf` and `log1pf`: the

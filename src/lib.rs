@@ -20,7 +20,8 @@
 //!
 //! Two kernels evaluate the same formulas: [`Kernel::Simd`] (the crate's own [`approx`]
 //! functions, bit-identical on every target the tests run on, see the README; sixteen lanes on
-//! x86-64 and aarch64, one elsewhere, Cortex-M included) and [`Kernel::Libm`] (scalar, libm).
+//! x86-64, where [`dispatch`] picks SSE2, AVX2 or AVX-512F at run time, and aarch64, one
+//! elsewhere, Cortex-M included) and [`Kernel::Libm`] (scalar, libm).
 //! With the `train` feature, the `train` module adds a small allocation-free training loop
 //! (models, SGD with momentum, mini-batches).
 //! Every bad input returns a [`FocalError`]; nothing panics on user input.
