@@ -64,6 +64,9 @@ impl BlockSum {
         }
     }
 
+    /// Inlined on vector targets, so that the sum's state stays in registers across the loop
+    /// (a call takes its address); one-lane targets keep one copy, for flash.
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
     fn fold(&mut self) {
         for v in self.lanes.to_array() {
             self.total += f64::from(v);

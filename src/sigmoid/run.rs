@@ -80,7 +80,14 @@ impl<T: BinaryTarget, S: Sink, const WEIGHTED: bool> dispatch::Job
     type Output = (f64, bool);
     #[inline(always)]
     fn run<V: SimdF32>(self) -> (f64, bool) {
-        let element = SimdElement::<T>::new(self.inputs.pass);
+        let mut element = SimdElement::<T>::new(self.inputs.pass);
+        // With vector lanes, γ = 2 (RetinaNet's, the common case) gets a loop of its own,
+        // where the γ variant is a constant: no branch on it per vector, and nothing held in
+        // memory across one. (One-lane targets keep one loop, for flash.)
+        if V::LANES > 1 && element.focusing == Focusing::Integer(2) {
+            element.focusing = Focusing::Integer(2);
+            return sweep::<V, T, S, WEIGHTED>(self.inputs, self.sink, element);
+        }
         sweep::<V, T, S, WEIGHTED>(self.inputs, self.sink, element)
     }
 }
