@@ -11,10 +11,11 @@
 //!
 //! N runs over 256, 1024, … (powers of 4) up to 16 M, then 32 M. The buffers are allocated,
 //! filled and paged in once, for the largest N; each N uses their first N elements. At each N
-//! the three kernels are timed in rounds, one sample of each per round, so that a disturbance
-//! from the rest of the machine falls on all three alike: after a warm-up, a sample is as many
-//! calls as fill ~10 ms (at least one), and there are at least 3 and at most 15 rounds, as many
-//! as fit in ~0.3 s. The figure is the median sample, in ns per element.
+//! the three kernels are timed by `testkit::timing::interleaved` in rounds, one sample of each
+//! per round, so that a disturbance from the rest of the machine falls on all three alike:
+//! after a warm-up, a sample is as many calls as fill ~10 ms (at least one), and there are at
+//! least 3 and at most 15 rounds, as many as fit in ~0.3 s. It prints the fastest and the
+//! median sample, in ns per element.
 //!
 //! `cargo run --release --example roofline [-- --max-n N]` prints one whitespace-separated line
 //! per kernel and N on stdout (the format is in the `#` lines it prints first) and progress on
@@ -22,9 +23,9 @@
 //! into the table and plot of `docs/benchmarks.md`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use focal_loss::{Kernel, Reduction, SigmoidFocal};
+use testkit::timing::{Budget, interleaved};
 use testkit::xorshift::Xorshift64;
 
 /// The element counts: 2^8, 2^10, …, 2^24 (powers of 4), then 2^25 (32 M).
@@ -40,12 +41,6 @@ const SIZES: [usize; 10] = [
     1 << 24,
     1 << 25,
 ];
-/// Time one sample aims for.
-const SAMPLE: Duration = Duration::from_millis(10);
-/// Time the rounds of one N aim for, all kernels together.
-const POINT: Duration = Duration::from_millis(300);
-/// Fewest and most rounds (samples per kernel) at one N.
-const ROUNDS: (usize, usize) = (3, 15);
 /// Fraction of positive labels.
 const POSITIVE_RATE: f32 = 0.01;
 
@@ -111,72 +106,6 @@ fn floor(logits: &[f32], labels: &[u8], grad: &mut [f32]) -> f32 {
         partial[0] += d;
     }
     partial.iter().sum::<f32>() * scale
-}
-
-/// One kernel's samples at one N, in ns per element.
-struct Samples {
-    which: Which,
-    /// Calls per sample.
-    calls: usize,
-    /// The last warm-up's ns per element.
-    warm_up_ns: f64,
-    ns_per_element: Vec<f64>,
-}
-
-impl Samples {
-    /// Times `calls` calls on the first `n` elements; returns ns per element.
-    fn sample(&self, n: usize, x: &[f32], t: &[u8], g: &mut [f32]) -> f64 {
-        let (x, t, g) = (&x[..n], &t[..n], &mut g[..n]);
-        let start = Instant::now();
-        for _ in 0..self.calls {
-            self.which.call(x, t, g);
-        }
-        start.elapsed().as_secs_f64() * 1e9 / (self.calls * n) as f64
-    }
-
-    /// Warms the kernel up and picks the calls per sample; returns the samples, still empty.
-    fn warm_up(which: Which, n: usize, x: &[f32], t: &[u8], g: &mut [f32]) -> Self {
-        let mut samples = Samples {
-            which,
-            calls: 1,
-            warm_up_ns: 0.0,
-            ns_per_element: Vec::new(),
-        };
-        samples.warm_up_ns = samples.sample(n, x, t, g);
-        samples.calls = calls_for(samples.warm_up_ns, n);
-        if samples.calls > 1 {
-            // A second warm-up at the sample's length, which also refines the estimate.
-            samples.warm_up_ns = samples.sample(n, x, t, g);
-            samples.calls = calls_for(samples.warm_up_ns, n);
-        }
-        samples
-    }
-
-    /// The median sample.
-    fn median(&self) -> f64 {
-        let mut sorted = self.ns_per_element.clone();
-        sorted.sort_by(f64::total_cmp);
-        let mid = sorted.len() / 2;
-        if sorted.len() % 2 == 1 {
-            sorted[mid]
-        } else {
-            (sorted[mid - 1] + sorted[mid]) / 2.0
-        }
-    }
-
-    /// The fastest sample.
-    fn min(&self) -> f64 {
-        self.ns_per_element
-            .iter()
-            .copied()
-            .fold(f64::INFINITY, f64::min)
-    }
-}
-
-/// Calls that fill [`SAMPLE`] at `ns_per_element` on `n` elements (at least one).
-fn calls_for(ns_per_element: f64, n: usize) -> usize {
-    let call_ns = ns_per_element * n as f64;
-    ((SAMPLE.as_secs_f64() * 1e9 / call_ns).ceil() as usize).max(1)
 }
 
 /// Logits and labels for `n` elements, as `benches/sigmoid.rs` draws them (with `u8` labels).
@@ -245,28 +174,19 @@ fn main() {
 
     println!("# focal-loss roofline: sigmoid loss_and_grad, gamma 2, alpha 0.25, Mean, u8 labels");
     println!("compiled-for {}", compiled_for());
-    println!("# kernel N median_ns_per_element min_ns_per_element samples calls_per_sample");
+    println!("# kernel N min_ns_per_element median_ns_per_element samples calls_per_sample");
     for n in sizes {
-        let mut all = Which::ALL.map(|w| Samples::warm_up(w, n, &x, &t, &mut g));
-        // Seconds per round, from the warm-up's estimates.
-        let round: f64 = all
-            .iter()
-            .map(|s| s.warm_up_ns * (s.calls * n) as f64 * 1e-9)
-            .sum();
-        let rounds = ((POINT.as_secs_f64() / round).ceil() as usize).clamp(ROUNDS.0, ROUNDS.1);
-        for _ in 0..rounds {
-            for s in &mut all {
-                let ns = s.sample(n, &x, &t, &mut g);
-                s.ns_per_element.push(ns);
-            }
-        }
+        let (x, t, g) = (&x[..n], &t[..n], &mut g[..n]);
+        let timings: [_; 3] = interleaved(n, &Budget::DEFAULT, |k| {
+            Which::ALL[k].call(x, t, g);
+        });
         let mut progress = format!("N = {n:>8}:");
-        for s in &all {
-            let (median, min) = (s.median(), s.min());
-            let (name, samples, calls) = (s.which.name(), s.ns_per_element.len(), s.calls);
-            println!("{name} {n} {median:.4} {min:.4} {samples} {calls}");
-            progress += &format!(" {name} {median:.3}");
+        for (which, timing) in Which::ALL.iter().zip(&timings) {
+            let (name, min, median) = (which.name(), timing.min(), timing.median());
+            let (samples, calls) = (timing.ns_per_element.len(), timing.calls_per_sample);
+            println!("{name} {n} {min:.4} {median:.4} {samples} {calls}");
+            progress += &format!(" {name} {min:.3}");
         }
-        eprintln!("{progress} ns/element");
+        eprintln!("{progress} ns/element (fastest sample)");
     }
 }

@@ -17,7 +17,8 @@
 //! - [`sigmoid`] and [`softmax`]: each form's `f64` reference next to its accuracy grid;
 //! - [`vector_files`]: the parsers of the committed reference-vector files;
 //! - [`metrics`]: classifier scores of the training example;
-//! - [`digits`]: the digits data set of the training example.
+//! - [`digits`]: the digits data set of the training example;
+//! - [`timing`]: interleaved wall-clock timing of the `roofline` and `compare_torch` examples.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
@@ -37,5 +38,7 @@ pub mod metrics;
 pub mod sigmoid;
 #[cfg(feature = "std")]
 pub mod softmax;
+#[cfg(feature = "std")]
+pub mod timing;
 #[cfg(feature = "std")]
 pub mod vector_files;

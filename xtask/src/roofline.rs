@@ -2,7 +2,7 @@
 //!
 //! The measurement is `examples/roofline.rs`, which links the library; this module builds and
 //! runs it in each build, parses the lines it prints (`compiled-for FEATURES`, then
-//! `KERNEL N MEDIAN MIN SAMPLES CALLS`, `#` lines being comments), and renders them as
+//! `KERNEL N MIN MEDIAN SAMPLES CALLS`, `#` lines being comments), and renders them as
 //! Markdown tables and an SVG plot.
 
 use std::fmt::Write as _;
@@ -83,10 +83,10 @@ impl Build {
 struct Point {
     kernel: String,
     n: u64,
+    /// The fastest sample, ns per element: the report's figure.
+    min_ns: f64,
     /// The median sample, ns per element.
     median_ns: f64,
-    /// The fastest sample, ns per element.
-    min_ns: f64,
     samples: u32,
     calls_per_sample: u64,
 }
@@ -102,11 +102,11 @@ struct Run {
 }
 
 impl Run {
-    /// The median ns per element of `kernel` at `n`.
+    /// The fastest sample's ns per element of `kernel` at `n`.
     fn ns(&self, kernel: &str, n: u64) -> Option<f64> {
         let mut points = self.points.iter();
         let point = points.find(|p| p.kernel == kernel && p.n == n)?;
-        Some(point.median_ns)
+        Some(point.min_ns)
     }
 
     /// The element counts measured, ascending.
@@ -186,13 +186,13 @@ fn parse(text: &str) -> Result<(String, Vec<Point>)> {
             [] => {}
             [first, ..] if first.starts_with('#') => {}
             ["compiled-for", features] => compiled_for = Some((*features).to_owned()),
-            [kernel, n, median, min, samples, calls] if KERNELS.contains(kernel) => {
+            [kernel, n, min, median, samples, calls] if KERNELS.contains(kernel) => {
                 let number = || format!("bad number in `{line}`");
                 points.push(Point {
                     kernel: (*kernel).to_owned(),
                     n: n.parse().with_context(number)?,
-                    median_ns: median.parse().with_context(number)?,
                     min_ns: min.parse().with_context(number)?,
+                    median_ns: median.parse().with_context(number)?,
                     samples: samples.parse().with_context(number)?,
                     calls_per_sample: calls.parse().with_context(number)?,
                 });
@@ -232,8 +232,8 @@ fn render(runs: &[Run]) -> String {
     );
     let _ = writeln!(
         out,
-        "- Figures: the median sample, in ns per element (lower is better). `floor` streams \
-         the same bytes with trivial arithmetic, compiled in the same build; `floor/simd` is \
+        "- Figures: the fastest of each kernel's samples (on a shared machine, disturbances \
+         only add time), in ns per element (lower is better). `floor` streams the same bytes with trivial arithmetic, compiled in the same build; `floor/simd` is \
          the fraction of the floor's speed Simd reaches (100 % = as fast as moving the bytes), \
          `libm/simd` Simd's speed-up over Libm."
     );
@@ -340,7 +340,7 @@ const COLOURS: [RGBColor; 3] = [
 fn plot(path: &Path, runs: &[Run]) -> Result<()> {
     let all = runs.iter().flat_map(|r| &r.points);
     let (lo, hi) = all.fold((f64::INFINITY, 0.0f64), |(lo, hi), p| {
-        (lo.min(p.median_ns), hi.max(p.median_ns))
+        (lo.min(p.min_ns), hi.max(p.min_ns))
     });
     ensure!(lo > 0.0 && hi.is_finite(), "nothing to plot");
     let (y_lo, y_hi) = (lo / 1.5, hi * 1.5);
@@ -413,7 +413,7 @@ fn plot(path: &Path, runs: &[Run]) -> Result<()> {
                 .points
                 .iter()
                 .filter(|p| p.kernel == *kernel)
-                .map(|p| (p.n as f64, p.median_ns))
+                .map(|p| (p.n as f64, p.min_ns))
                 .collect();
             let style = colour.stroke_width(2);
             if dashed {
@@ -467,14 +467,14 @@ fn plot_error<E: std::error::Error + Send + Sync>(err: DrawingAreaErrorKind<E>) 
 mod tests {
     use super::*;
 
-    fn point(kernel: &str, n: u64, median_ns: f64) -> Point {
+    fn point(kernel: &str, n: u64, min_ns: f64) -> Point {
         let kernel = kernel.to_owned();
-        let (min_ns, samples, calls_per_sample) = (median_ns, 3, 1);
+        let (median_ns, samples, calls_per_sample) = (min_ns, 3, 1);
         Point {
             kernel,
             n,
-            median_ns,
             min_ns,
+            median_ns,
             samples,
             calls_per_sample,
         }
@@ -483,11 +483,11 @@ mod tests {
     #[test]
     fn parses_the_example_output() {
         let text = "# comment\ncompiled-for sse2\n# kernel N ...\n\
-                    floor 256 0.1178 0.1175 10 334152\nsimd 256 3.2233 3.2083 10 12187\n";
+                    floor 256 0.1175 0.1178 10 334152\nsimd 256 3.2233 3.2083 10 12187\n";
         let (features, points) = parse(text).unwrap();
         assert_eq!(features, "sse2");
-        let mut floor = point("floor", 256, 0.1178);
-        (floor.min_ns, floor.samples, floor.calls_per_sample) = (0.1175, 10, 334_152);
+        let mut floor = point("floor", 256, 0.1175);
+        (floor.median_ns, floor.samples, floor.calls_per_sample) = (0.1178, 10, 334_152);
         assert_eq!(points[0], floor);
         assert_eq!(points[1].kernel, "simd");
         assert!(parse("floor 256 0.1 0.1 1 1\n").is_err(), "no compiled-for");
