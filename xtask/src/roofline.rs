@@ -209,7 +209,7 @@ fn parse(text: &str) -> Result<(String, Vec<Point>)> {
 fn render(runs: &[Run]) -> String {
     let rustc = host::version("rustc", "-V");
     let rustc = rustc.unwrap_or_else(|| "unknown (`rustc -V` failed)".to_owned());
-    let mut out = "## Roofline report: sigmoid `loss_and_grad`\n\n".to_owned();
+    let mut out = "### Roofline report: sigmoid `loss_and_grad`\n\n".to_owned();
     let cpus = host::logical_cpus();
     let _ = writeln!(out, "- CPU: {} ({cpus} logical CPUs)", host::cpu_model());
     let caches = host::caches()
@@ -240,7 +240,7 @@ fn render(runs: &[Run]) -> String {
     for run in runs {
         let _ = write!(
             out,
-            "\n### {}, compiled for {}\n\nFrom `{}`.\n\n{}",
+            "\n#### {}, compiled for {}\n\nFrom `{}`.\n\n{}",
             run.build.title(),
             run.compiled_for,
             run.command,
