@@ -18,7 +18,8 @@
 //! - [`vector_files`]: the parsers of the committed reference-vector files;
 //! - [`metrics`]: classifier scores of the training example;
 //! - [`digits`]: the digits data set of the training example;
-//! - [`dispatch_env`]: the dispatch level of a bench run, from `FOCAL_LOSS_DISPATCH`.
+//! - [`dispatch_env`]: the dispatch level of a bench run, from `FOCAL_LOSS_DISPATCH`;
+//! - [`timing`]: interleaved wall-clock timing of the `roofline` and `compare_torch` examples.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
@@ -40,5 +41,7 @@ pub mod metrics;
 pub mod sigmoid;
 #[cfg(feature = "std")]
 pub mod softmax;
+#[cfg(feature = "std")]
+pub mod timing;
 #[cfg(feature = "std")]
 pub mod vector_files;

@@ -38,8 +38,8 @@ impl CargoCmd {
 
     /// Adds `flags` to the `RUSTFLAGS` inherited from the environment (after them, so they win).
     ///
-    /// `CARGO_ENCODED_RUSTFLAGS` would make cargo ignore `RUSTFLAGS`, so [`CargoCmd::run`]
-    /// clears it for this command (with a warning if it was set).
+    /// `CARGO_ENCODED_RUSTFLAGS` would make cargo ignore `RUSTFLAGS`, so [`CargoCmd::run`] and
+    /// [`CargoCmd::read`] clear it for this command (with a warning if it was set).
     pub fn rustflags(self, flags: &str) -> Self {
         let inherited = std::env::var("RUSTFLAGS").unwrap_or_default();
         let combined = format!("{} {flags}", inherited.trim());
@@ -56,6 +56,18 @@ impl CargoCmd {
     /// Runs the command in the workspace root with inherited stdout/stderr and no stdin.
     pub fn run(&self) -> anyhow::Result<()> {
         let sh = crate::shell()?;
+        Ok(self.cmd(&sh).run()?)
+    }
+
+    /// Runs the command like [`CargoCmd::run`] but returns its standard output instead of
+    /// printing it; stderr (cargo's messages, a program's progress) still goes to the terminal.
+    pub fn read(&self) -> anyhow::Result<String> {
+        let sh = crate::shell()?;
+        Ok(self.cmd(&sh).read()?)
+    }
+
+    /// The command on `sh`, with its environment.
+    fn cmd<'a>(&self, sh: &'a xshell::Shell) -> xshell::Cmd<'a> {
         let mut cmd = sh.cmd(self.program).args(&self.args).quiet();
         for (key, value) in &self.env {
             cmd = cmd.env(key, value);
@@ -69,7 +81,7 @@ impl CargoCmd {
             }
             cmd = cmd.env_remove("CARGO_ENCODED_RUSTFLAGS");
         }
-        Ok(cmd.run()?)
+        cmd
     }
 }
 

@@ -20,6 +20,48 @@ fn cpuinfo_field(cpuinfo: &str, key: &str) -> Option<String> {
     })
 }
 
+/// CPU 0's data and unified caches, smallest level first, as (`L1d`, `L2`, …, bytes), from
+/// `/sys/devices/system/cpu/cpu0/cache/index*/` (Linux); empty where that is missing.
+pub fn caches() -> Vec<(String, u64)> {
+    let dir = std::path::Path::new("/sys/devices/system/cpu/cpu0/cache");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut caches: Vec<(String, u64)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("index"))
+        .filter_map(|e| {
+            let field = |name| std::fs::read_to_string(e.path().join(name)).ok();
+            cache(&field("level")?, &field("type")?, &field("size")?)
+        })
+        .collect();
+    caches.sort_by_key(|(name, size)| (name.clone(), *size));
+    caches
+}
+
+/// One cache from its sysfs `level`, `type` and `size` (e.g. `2`, `Unified`, `1024K`): its
+/// name and bytes, or `None` for an instruction cache or an unreadable size.
+fn cache(level: &str, kind: &str, size: &str) -> Option<(String, u64)> {
+    let suffix = match kind.trim() {
+        "Data" => "d",
+        "Unified" => "",
+        _ => return None,
+    };
+    let size = size.trim();
+    let (digits, unit) = match size.strip_suffix(['K', 'M', 'G']) {
+        Some(digits) => (digits, size.as_bytes()[size.len() - 1]),
+        None => (size, b'B'),
+    };
+    let shift = match unit {
+        b'K' => 10,
+        b'M' => 20,
+        b'G' => 30,
+        _ => 0,
+    };
+    let bytes = digits.parse::<u64>().ok()? << shift;
+    Some((format!("L{}{suffix}", level.trim()), bytes))
+}
+
 /// Logical CPUs this process may use.
 pub fn logical_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
@@ -73,5 +115,17 @@ mod tests {
         let model = cpuinfo_field(text, "model name");
         assert_eq!(model.as_deref(), Some("AMD EPYC 7B13"));
         assert_eq!(cpuinfo_field(text, "Hardware"), None);
+    }
+
+    #[test]
+    fn cache_entries() {
+        let l1d = cache("1\n", "Data\n", "48K\n");
+        assert_eq!(l1d, Some(("L1d".into(), 48 << 10)));
+        assert_eq!(
+            cache("3", "Unified", "32768K"),
+            Some(("L3".into(), 32 << 20))
+        );
+        assert_eq!(cache("1", "Instruction", "32K"), None);
+        assert_eq!(cache("2", "Unified", "?"), None);
     }
 }

@@ -13,6 +13,7 @@ mod host;
 mod install;
 mod markdown;
 mod qemu;
+mod roofline;
 mod test;
 mod train_device;
 
@@ -29,6 +30,7 @@ enum Cli {
     Test(test::Args),
     BenchReport(bench_report::Args),
     EmbeddedReport(embedded_report::Args),
+    Roofline(roofline::Args),
     TrainOnDevice(train_device::Args),
 }
 
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Cli::Test(args) => test::run(args),
         Cli::BenchReport(args) => bench_report::run(args),
         Cli::EmbeddedReport(args) => embedded_report::run(args),
+        Cli::Roofline(args) => roofline::run(args),
         Cli::TrainOnDevice(args) => train_device::run(args),
     };
     match result {
@@ -88,11 +91,20 @@ mod tests {
         assert!(bench.contains("criterion_args: [\"--quick\", \"loss/\"]"));
         assert!(parse("embedded-report --no-build --out x.md").is_some());
         assert!(parse("train-on-device --no-build").is_some());
+        let roofline = parse("roofline --max-n 4096 --only native --out r.md --svg p.svg").unwrap();
+        assert!(roofline.contains("max_n: 4096") && roofline.contains("only: Some(Native)"));
+        assert!(
+            roofline.contains("out: Some(\"r.md\")") && roofline.contains("svg: Some(\"p.svg\")")
+        );
+        assert!(parse("roofline").unwrap().contains("max_n: 33554432"));
         let wrong = [
             "",
             "test --bogus",
             "bench-report --only",
             "bench-report --quick",
+            "roofline --max-n",
+            "roofline --max-n many",
+            "roofline --only avx2",
         ];
         for line in wrong {
             assert_eq!(parse(line), None, "`{line}` must not parse");
