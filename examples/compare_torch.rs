@@ -118,6 +118,7 @@ fn softmax_classes(dir: &Path) -> Vec<usize> {
 }
 
 fn main() -> Result<(), FocalError> {
+    testkit::dispatch_env::apply();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (dir, write_grad) = match args.as_slice() {
         [dir] => (PathBuf::from(dir), false),

@@ -20,7 +20,8 @@
 //! `cargo run --release --example roofline [-- --max-n N]` prints one whitespace-separated line
 //! per kernel and N on stdout (the format is in the `#` lines it prints first) and progress on
 //! stderr; `cargo xtask roofline` runs it in a default and a native build and turns the lines
-//! into the table and plot of `docs/benchmarks.md`.
+//! into the table and plot of `docs/benchmarks.md`. `FOCAL_LOSS_DISPATCH=baseline|avx2` caps
+//! the runtime dispatch level (see `testkit::dispatch_env`).
 
 use std::hint::black_box;
 
@@ -155,6 +156,7 @@ fn max_n() -> Result<usize, String> {
 }
 
 fn main() {
+    let level = testkit::dispatch_env::apply();
     let max_n = max_n().unwrap_or_else(|e| {
         eprintln!("{e}");
         std::process::exit(2);
@@ -173,7 +175,10 @@ fn main() {
     assert!((simd - libm).abs() <= 1e-4 * libm.abs(), "{simd} vs {libm}");
 
     println!("# focal-loss roofline: sigmoid loss_and_grad, gamma 2, alpha 0.25, Mean, u8 labels");
-    println!("compiled-for {}", compiled_for());
+    println!(
+        "compiled-for {}, Kernel::Simd dispatched to {level:?}",
+        compiled_for()
+    );
     println!("# kernel N min_ns_per_element median_ns_per_element samples calls_per_sample");
     for n in sizes {
         let (x, t, g) = (&x[..n], &t[..n], &mut g[..n]);

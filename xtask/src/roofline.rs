@@ -185,7 +185,7 @@ fn parse(text: &str) -> Result<(String, Vec<Point>)> {
         match words.as_slice() {
             [] => {}
             [first, ..] if first.starts_with('#') => {}
-            ["compiled-for", features] => compiled_for = Some((*features).to_owned()),
+            ["compiled-for", what @ ..] => compiled_for = Some(what.join(" ")),
             [kernel, n, min, median, samples, calls] if KERNELS.contains(kernel) => {
                 let number = || format!("bad number in `{line}`");
                 points.push(Point {
