@@ -149,19 +149,23 @@ impl<T: BinaryTarget> Element<F32s> for LibmElement<T> {
 /// The pass proper, `V::LANES` elements at a time. Returns the sum and whether any input
 /// failed the folded checks.
 ///
-/// One loop body serves the full chunks and the padded tail, so it is inlined once.
+/// The whole vectors run with exact-length slices, the padded tail once after them (on one
+/// lane there is no tail, so the loop body is compiled once there).
 ///
 /// What bounds it (AVX-512, `loss_and_grad`, γ 2, `u8` targets, 4096 elements, on the 2-core
 /// AMD EPYC of `docs/benchmarks.md`; `perf record` of a loop over this call, then the
 /// instructions of the sampled basic blocks of `simd::x86::on_avx512` counted from
-/// `objdump -d`): about 197 instructions per 16 elements, of which 64 are FP arithmetic
-/// (31 multiplies, 31 adds / subtracts, 2 divisions), 32 register moves and broadcasts, and
-/// about 40 scalar bookkeeping (slice bounds, the tail test, the blocked sum's counters, the
-/// γ-variant jump). At 1.46 ns per element and 2.6 GHz that is about 61 cycles per vector,
-/// 3.2 instructions per cycle: the loop is bound by the number of instructions issued, not by
-/// the two divisions (one reciprocal `1/(1+e)` shared by σ(x), σ(−x) and the `ln(1+e)`
-/// correction, and `f/(2+f)` in `ln`) nor by loads. Integer γ <= 2 takes products, not `exp`/`ln`; `u8` targets widen in one
-/// instruction; the only branch per vector is the γ-variant jump, which is predicted.
+/// `objdump -d`): 148 instructions per 16 elements, of which 65 are FP arithmetic (about 33
+/// multiplies, 30 adds / subtracts, 2 divisions), 71 other vector operations (compares,
+/// selects, the integer steps of `exp` and `ln`, constant broadcasts) and 12 scalar ones
+/// (the loop and the blocked sum's counter); nothing is spilled to the stack. At 1.28 ns per
+/// element and 2.6 GHz that is about 53 cycles per vector: the 136 vector operations bound
+/// the loop, not memory (the roofline's floor is 0.1 ns per element in cache) and not the two
+/// divisions (one reciprocal `1/(1+e)` shared by σ(x), σ(−x) and the `ln(1+e)` correction,
+/// and `f/(2+f)` in `ln`). What was cut: γ = 2 runs a loop without the γ-variant branch, the
+/// whole vectors take exact-length slices (no tail test per vector), the sum's fold is
+/// inlined so its state stays in registers, `u8` targets widen in one instruction, and
+/// integer γ <= 2 takes products, not `exp`/`ln`.
 #[inline(always)]
 fn sweep<V: SimdF32, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
     inputs: Inputs<'_, T>,
@@ -176,28 +180,75 @@ fn sweep<V: SimdF32, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
     } = inputs;
     let lanes = V::LANES;
     let n = logits.len();
-    let grad_scale = V::splat(sink.grad_scale());
+    let one = V::splat(1.0);
+    let step = Step {
+        element,
+        alpha: pass.alpha.map(|a| (V::splat(a), V::splat(1.0 - a))),
+        grad_scale: V::splat(sink.grad_scale()),
+    };
     let out = sink.out();
-    let (zero, one) = (V::zero(), V::splat(1.0));
-    let alpha = pass.alpha.map(|a| (V::splat(a), V::splat(1.0 - a)));
-    let lane_index = V::lane_indices();
     let mut sum = BlockSum::new();
-    let mut bad = zero;
+    let mut bad = V::zero();
+    let full = n - n % lanes;
     let mut start = 0;
-    while start < n {
-        let remaining = n - start;
-        let x = V::load(&logits[start..]);
-        let t = V::from_fn_of(&targets[start..], |t| t.to_f32());
+    // Whole vectors: every slice below has exactly `lanes` values.
+    while start < full {
+        let end = start + lanes;
+        let x = V::load(&logits[start..end]);
+        let t = V::from_fn_of(&targets[start..end], |t| t.to_f32());
         let w = if WEIGHTED {
-            V::load(&weights[start..])
-        } else if remaining >= lanes {
-            one
+            V::load(&weights[start..end])
         } else {
-            lane_index.lt(V::splat(remaining as f32)).select(one, zero)
+            one
         };
+        let values = step.run::<T, S, WEIGHTED>(x, t, w, &mut sum, &mut bad);
+        if S::WRITES != Writes::Nothing {
+            values.store(&mut out[start..end]);
+        }
+        start = end;
+    }
+    // The tail, padded with zeros (weight 0 without weights); never on one lane.
+    if full < n {
+        let x = V::load(&logits[full..]);
+        let t = V::from_fn_of(&targets[full..], |t| t.to_f32());
+        let w = if WEIGHTED {
+            V::load(&weights[full..])
+        } else {
+            V::lane_indices()
+                .lt(V::splat((n - full) as f32))
+                .select(one, V::zero())
+        };
+        let values = step.run::<T, S, WEIGHTED>(x, t, w, &mut sum, &mut bad);
+        if S::WRITES != Writes::Nothing {
+            values.store(&mut out[full..]);
+        }
+    }
+    (sum.finish(), bad.any())
+}
 
-        let (fl, dfl) = element.focal(x, t);
-        let factor = match alpha {
+/// What one vector of the pass computes, besides its inputs.
+struct Step<V, E> {
+    element: E,
+    /// `(α, 1 − α)`.
+    alpha: Option<(V, V)>,
+    grad_scale: V,
+}
+
+impl<V: SimdF32, E: Element<V>> Step<V, E> {
+    /// One vector: adds its weighted losses to `sum`, marks bad inputs in `bad`, and returns
+    /// what the sink writes (the gradient or the losses).
+    #[inline(always)]
+    fn run<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
+        &self,
+        x: V,
+        t: V,
+        w: V,
+        sum: &mut BlockSum,
+        bad: &mut V,
+    ) -> V {
+        let (zero, one) = (V::zero(), V::splat(1.0));
+        let (fl, dfl) = self.element.focal(x, t);
+        let factor = match self.alpha {
             Some((a, not_a)) => (a * t + not_a * (one - t)) * w,
             None => w,
         };
@@ -213,19 +264,13 @@ fn sweep<V: SimdF32, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
         if WEIGHTED {
             ok = ok & w.ge(zero) & w.lt(V::splat(f32::INFINITY));
         }
-        bad = bad | !ok;
-
-        if S::WRITES != Writes::Nothing {
-            let values = if S::WRITES == Writes::Grad {
-                factor * dfl * grad_scale
-            } else {
-                loss
-            };
-            values.store(&mut out[start..]);
+        *bad = *bad | !ok;
+        if S::WRITES == Writes::Grad {
+            factor * dfl * self.grad_scale
+        } else {
+            loss
         }
-        start += lanes;
     }
-    (sum.finish(), bad.any())
 }
 
 /// The error for the first bad input, in the documented order: targets, weights, logits.
