@@ -179,7 +179,6 @@ fn sweep<V: SimdF32, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
         weights,
     } = inputs;
     let lanes = V::LANES;
-    let n = logits.len();
     let one = V::splat(1.0);
     let step = Step {
         element,
@@ -189,38 +188,47 @@ fn sweep<V: SimdF32, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
     let out = sink.out();
     let mut sum = BlockSum::new();
     let mut bad = V::zero();
-    let full = n - n % lanes;
-    let mut start = 0;
-    // Whole vectors: every slice below has exactly `lanes` values.
-    while start < full {
-        let end = start + lanes;
-        let x = V::load(&logits[start..end]);
-        let t = V::from_fn_of(&targets[start..end], |t| t.to_f32());
-        let w = if WEIGHTED {
-            V::load(&weights[start..end])
-        } else {
-            one
-        };
-        let values = step.run::<T, S, WEIGHTED>(x, t, w, &mut sum, &mut bad);
-        if S::WRITES != Writes::Nothing {
-            values.store(&mut out[start..end]);
+    // Whole vectors: zipped chunks of exactly `lanes` values, one counter and no bounds
+    // checks. Without weights the logits stand in for them (the chunk is not read).
+    let ws_source = if WEIGHTED { weights } else { logits };
+    let (xs, ts, ws) = (
+        logits.chunks_exact(lanes),
+        targets.chunks_exact(lanes),
+        ws_source.chunks_exact(lanes),
+    );
+    let (x_tail, t_tail, w_tail) = (xs.remainder(), ts.remainder(), ws.remainder());
+    let inputs = xs.zip(ts).zip(ws);
+    let load = |((x, t), w): ((&[f32], &[T]), &[f32])| {
+        let w = if WEIGHTED { V::load(w) } else { one };
+        (V::load(x), V::from_fn_of(t, |t| t.to_f32()), w)
+    };
+    let mut outs = out.chunks_exact_mut(lanes);
+    if S::WRITES == Writes::Nothing {
+        for chunk in inputs {
+            let (x, t, w) = load(chunk);
+            step.run::<T, S, WEIGHTED>(x, t, w, &mut sum, &mut bad);
         }
-        start = end;
+    } else {
+        for (chunk, dst) in inputs.zip(&mut outs) {
+            let (x, t, w) = load(chunk);
+            step.run::<T, S, WEIGHTED>(x, t, w, &mut sum, &mut bad)
+                .store(dst);
+        }
     }
     // The tail, padded with zeros (weight 0 without weights); never on one lane.
-    if full < n {
-        let x = V::load(&logits[full..]);
-        let t = V::from_fn_of(&targets[full..], |t| t.to_f32());
+    if !x_tail.is_empty() {
+        let x = V::load(x_tail);
+        let t = V::from_fn_of(t_tail, |t| t.to_f32());
         let w = if WEIGHTED {
-            V::load(&weights[full..])
+            V::load(w_tail)
         } else {
             V::lane_indices()
-                .lt(V::splat((n - full) as f32))
+                .lt(V::splat(x_tail.len() as f32))
                 .select(one, V::zero())
         };
         let values = step.run::<T, S, WEIGHTED>(x, t, w, &mut sum, &mut bad);
         if S::WRITES != Writes::Nothing {
-            values.store(&mut out[full..]);
+            values.store(outs.into_remainder());
         }
     }
     (sum.finish(), bad.any())
