@@ -156,10 +156,10 @@ impl<T: BinaryTarget> Element<F32s> for LibmElement<T> {
 /// AMD EPYC of `docs/benchmarks.md`; `perf record` of a loop over this call, then the
 /// instructions of the sampled basic blocks of `simd::x86::on_avx512` counted from
 /// `objdump -d`): 146 instructions per 16 elements, of which 65 are FP arithmetic (about 33
-/// multiplies, 30 adds / subtracts, 2 divisions), 71 other vector operations (compares,
+/// multiplies, 30 adds / subtracts, 2 divisions), 69 other vector operations (compares,
 /// selects, the integer steps of `exp` and `ln`, constant broadcasts) and 12 scalar ones
 /// (the loop and the blocked sum's counter); nothing is spilled to the stack. At about 1.3 ns per
-/// element and 2.6 GHz that is about 53 cycles per vector: the 136 vector operations bound
+/// element and 2.6 GHz that is about 53 cycles per vector: the 134 vector operations bound
 /// the loop, not memory (the roofline's floor is 0.1 ns per element in cache) and not the two
 /// divisions (one reciprocal `1/(1+e)` shared by σ(x), σ(−x) and the `ln(1+e)` correction,
 /// and `f/(2+f)` in `ln`). What was cut: γ = 2 runs a loop without the γ-variant branch, the
