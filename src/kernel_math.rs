@@ -20,14 +20,33 @@ pub(crate) trait KernelMath: BasicOps {
         + BitOr<Output = Self::Mask>
         + Not<Output = Self::Mask>;
 
+    /// The number of lanes.
+    const LANES: usize;
+    /// The lanes as an array, `[f32; LANES]`.
+    type Array: Copy + Default + AsRef<[f32]> + AsMut<[f32]>;
+
     fn splat(v: f32) -> Self;
+    fn from_array(a: Self::Array) -> Self;
+    fn to_array(self) -> Self::Array;
+    /// The first [`LANES`](Self::LANES) values of `values`, the missing lanes 0.
+    fn load(values: &[f32]) -> Self;
+    /// Writes the first `min(LANES, out.len())` lanes to `out`.
+    fn store(self, out: &mut [f32]);
     fn exp(self) -> Self;
     /// `e^(hi + lo)` for an exponent carried as an unevaluated sum (`lo` finite and small).
     fn exp_sum(hi: Self, lo: Self) -> Self;
+    /// [`exp_sum`](Self::exp_sum) for a two-sum `hi + lo <= 0` (`lo` the rounding error of
+    /// `hi`, or anything, NaN included, where `hi = −∞`): the same values, fewer operations.
+    fn exp_sum_nonpositive(hi: Self, lo: Self) -> Self;
     /// Natural log over the whole domain (`ln 0 = -∞`).
     fn ln(self) -> Self;
     /// `ln(1 + e)` for `e` in [0, 1], given `d = 1 + e` and `rd = 1 / d` (both rounded).
     fn log1p_unit(e: Self, d: Self, rd: Self) -> Self;
+    /// `(ln d, ln(1 + e))` for `d` >= 1 and `rd = 1 / d` (rounded); the second value is
+    /// specified where `e` is in [0, 1] and `d = 1 + e` rounded. `Kernel::Simd` takes it as
+    /// `ln d` plus a correction ([`log1p_unit`](Self::log1p_unit)), so one logarithm serves
+    /// both.
+    fn ln_and_log1p_unit(d: Self, e: Self, rd: Self) -> (Self, Self);
     fn abs(self) -> Self;
     fn ge(self, other: Self) -> Self::Mask;
     fn lt(self, other: Self) -> Self::Mask;
@@ -45,27 +64,77 @@ pub(crate) trait KernelMath: BasicOps {
     }
 }
 
+/// libm's `expf`, called rather than inlined: each formula calls it from several places, and
+/// one copy of it is what a microcontroller's flash can spare (the values are libm's either
+/// way).
+#[inline(never)]
+fn expf(x: f32) -> f32 {
+    libm::expf(x)
+}
+
+/// libm's `logf`, called rather than inlined (see [`expf`]).
+#[inline(never)]
+fn logf(x: f32) -> f32 {
+    libm::logf(x)
+}
+
+/// libm's `log1pf`, called rather than inlined (see [`expf`]).
+#[inline(never)]
+fn log1pf(x: f32) -> f32 {
+    libm::log1pf(x)
+}
+
 impl KernelMath for f32 {
     type Mask = bool;
+    const LANES: usize = 1;
+    type Array = [f32; 1];
     #[inline(always)]
     fn splat(v: f32) -> Self {
         v
     }
     #[inline(always)]
+    fn from_array(a: [f32; 1]) -> Self {
+        a[0]
+    }
+    #[inline(always)]
+    fn to_array(self) -> [f32; 1] {
+        [self]
+    }
+    #[inline(always)]
+    fn load(values: &[f32]) -> Self {
+        values.first().copied().unwrap_or(0.0)
+    }
+    #[inline(always)]
+    fn store(self, out: &mut [f32]) {
+        if let Some(dst) = out.first_mut() {
+            *dst = self;
+        }
+    }
+    #[inline(always)]
     fn exp(self) -> Self {
-        libm::expf(self)
+        expf(self)
     }
     #[inline(always)]
     fn exp_sum(hi: Self, lo: Self) -> Self {
-        libm::expf(hi) * libm::expf(lo)
+        expf(hi) * expf(lo)
+    }
+    /// `lo` is left out where `hi = −∞` (where the exponential is 0 whatever `lo` is).
+    #[inline(always)]
+    fn exp_sum_nonpositive(hi: Self, lo: Self) -> Self {
+        let lo = if hi == f32::NEG_INFINITY { 0.0 } else { lo };
+        Self::exp_sum(hi, lo)
     }
     #[inline(always)]
     fn ln(self) -> Self {
-        libm::logf(self)
+        logf(self)
     }
     #[inline(always)]
     fn log1p_unit(e: Self, _d: Self, _rd: Self) -> Self {
-        libm::log1pf(e)
+        log1pf(e)
+    }
+    #[inline(always)]
+    fn ln_and_log1p_unit(d: Self, e: Self, _rd: Self) -> (Self, Self) {
+        (logf(d), log1pf(e))
     }
     #[inline(always)]
     fn abs(self) -> Self {
@@ -99,9 +168,27 @@ impl KernelMath for f32 {
 
 impl<V: SimdF32> KernelMath for V {
     type Mask = V;
+    const LANES: usize = <V as SimdF32>::LANES;
+    type Array = <V as SimdF32>::Array;
     #[inline(always)]
     fn splat(v: f32) -> Self {
         V::splat(v)
+    }
+    #[inline(always)]
+    fn from_array(a: Self::Array) -> Self {
+        <V as SimdF32>::from_array(a)
+    }
+    #[inline(always)]
+    fn to_array(self) -> Self::Array {
+        SimdF32::to_array(self)
+    }
+    #[inline(always)]
+    fn load(values: &[f32]) -> Self {
+        <V as SimdF32>::load(values)
+    }
+    #[inline(always)]
+    fn store(self, out: &mut [f32]) {
+        SimdF32::store(self, out);
     }
     #[inline(always)]
     fn exp(self) -> Self {
@@ -112,12 +199,23 @@ impl<V: SimdF32> KernelMath for V {
         crate::approx::exp_sum_lanes(hi, lo)
     }
     #[inline(always)]
+    fn exp_sum_nonpositive(hi: Self, lo: Self) -> Self {
+        crate::approx::exp_sum_nonpositive_lanes(hi, lo)
+    }
+    #[inline(always)]
     fn ln(self) -> Self {
         crate::approx::ln_lanes(self)
     }
     #[inline(always)]
     fn log1p_unit(e: Self, d: Self, rd: Self) -> Self {
         crate::approx::log1p_unit_lanes(e, d, rd)
+    }
+    /// `ln d` by the full-domain `ln`, which for the normal `d` >= 1 here gives the bits of
+    /// the `ln` inside [`log1p_unit`](Self::log1p_unit).
+    #[inline(always)]
+    fn ln_and_log1p_unit(d: Self, e: Self, rd: Self) -> (Self, Self) {
+        let ln_d = crate::approx::ln_lanes(d);
+        (ln_d, crate::approx::log1p_from_ln_lanes(ln_d, e, d, rd))
     }
     #[inline(always)]
     fn abs(self) -> Self {

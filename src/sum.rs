@@ -7,6 +7,7 @@
 //! same inputs give the same bits on every target and at every vector width, and the error
 //! grows with the block length (16 terms per lane), not with the slice length.
 
+use crate::kernel_math::KernelMath;
 use wide::f32x8;
 
 /// Vectors accumulated in `f32` before a block is folded into the `f64` total.
@@ -85,4 +86,125 @@ impl BlockSum {
         self.fold();
         self.total
     }
+}
+
+/// How many partial sums a softmax row's class sums are split into: class `j` goes to partial
+/// `j mod 8`.
+pub(crate) const PARTIALS: usize = 8;
+
+/// A compensated (Kahan) sum, worth `sum − lost`: its error stays a few ULP however many terms
+/// are added (a plain `f32` sum of n terms can lose n/2 ULP), with basic operations only.
+///
+/// `GUARDED` sums may meet infinite terms: once the sum is infinite the compensation is held
+/// at 0 (it would be `∞ − ∞`). Unguarded sums (of terms in [0, 1]) skip that select; with
+/// finite terms both give the same bits.
+#[derive(Clone, Copy)]
+pub(crate) struct Compensated<R> {
+    sum: R,
+    lost: R,
+}
+
+impl<R: KernelMath> Compensated<R> {
+    /// The empty sum, (+0, +0).
+    #[inline(always)]
+    pub(crate) fn zero() -> Self {
+        Compensated {
+            sum: R::splat(0.0),
+            lost: R::splat(0.0),
+        }
+    }
+
+    /// The sum of the single term `t`: `(+0 + t, +0)`.
+    #[inline(always)]
+    pub(crate) fn first(t: R) -> Self {
+        Compensated {
+            sum: R::splat(0.0) + t,
+            lost: R::splat(0.0),
+        }
+    }
+
+    /// Adds `t` (Kahan's step).
+    #[inline(always)]
+    pub(crate) fn add<const GUARDED: bool>(&mut self, t: R) {
+        let y = t - self.lost;
+        let s = self.sum + y;
+        self.lost = held::<R, GUARDED>(s, (s - self.sum) - y);
+        self.sum = s;
+    }
+
+    /// The sum of both: their sums added with the exact error of that addition (Knuth's
+    /// two-sum) moved into the compensation.
+    #[inline(always)]
+    pub(crate) fn combine<const GUARDED: bool>(self, other: Self) -> Self {
+        let s = self.sum + other.sum;
+        let back = s - self.sum;
+        let error = (self.sum - (s - back)) + (other.sum - back);
+        Compensated {
+            sum: s,
+            lost: held::<R, GUARDED>(s, (self.lost + other.lost) - error),
+        }
+    }
+
+    /// `if_true` where `mask`, else `if_false`, lane by lane.
+    #[inline(always)]
+    pub(crate) fn select(mask: R::Mask, if_true: Self, if_false: Self) -> Self {
+        Compensated {
+            sum: R::select(mask, if_true.sum, if_false.sum),
+            lost: R::select(mask, if_true.lost, if_false.lost),
+        }
+    }
+
+    /// The sum's value, `sum − lost`.
+    #[inline(always)]
+    pub(crate) fn value(self) -> R {
+        self.sum - self.lost
+    }
+
+    /// The two halves, `(sum, lost)`.
+    #[inline(always)]
+    pub(crate) fn parts(self) -> (R, R) {
+        (self.sum, self.lost)
+    }
+
+    /// From `(sum, lost)` halves.
+    #[inline(always)]
+    pub(crate) fn from_parts(sum: R, lost: R) -> Self {
+        Compensated { sum, lost }
+    }
+}
+
+/// The compensation `lost` of a sum that is now `s`: 0 once a guarded sum is infinite.
+#[inline(always)]
+fn held<R: KernelMath, const GUARDED: bool>(s: R, lost: R) -> R {
+    if GUARDED {
+        R::select(s.abs().lt(R::splat(f32::INFINITY)), lost, R::splat(0.0))
+    } else {
+        lost
+    }
+}
+
+/// A softmax row's class sum from its partials (`filled` of them received terms,
+/// `min(C, 8)`), folded in one fixed tree, `((P0 ⊕ P4) ⊕ (P2 ⊕ P6)) ⊕ ((P1 ⊕ P5) ⊕ (P3 ⊕ P7))`
+/// with `⊕` [`Compensated::combine`], partials without terms left out; the value of the
+/// root. `parts` holds at least the `filled` partials (fewer than [`PARTIALS`] slots serve
+/// rows of fewer classes).
+///
+/// The partials hold the class terms in the canonical order: partial `k` the terms of classes
+/// `j ≡ k (mod 8)` in increasing `j`, the first by [`Compensated::first`], the others by
+/// [`Compensated::add`]. Any traversal that fills them so (one row per lane, or eight classes
+/// per lane group) gives the same bits.
+#[inline(always)]
+pub(crate) fn fold_partials<R: KernelMath, const GUARDED: bool, const P: usize>(
+    parts: &mut [Compensated<R>; P],
+    filled: usize,
+) -> R {
+    debug_assert!(filled <= P && P <= PARTIALS);
+    for half in [4, 2, 1] {
+        for k in 0..half {
+            if k + half < filled.min(P) {
+                parts[k] = parts[k].combine::<GUARDED>(parts[k + half]);
+            }
+        }
+    }
+    parts[0].value()
 }

@@ -67,6 +67,12 @@ pub(crate) fn ln<V: SimdF32>(x: V) -> V {
 /// exact here), and `ln(1 + e) = ln(d) + ln(1 + c/d) ≈ ln(d) + c·rd`.
 #[inline(always)]
 pub(crate) fn log1p_unit<V: SimdF32>(e: V, d: V, rd: V) -> V {
+    log1p_from_ln(ln_normal(d), e, d, rd)
+}
+
+/// [`log1p_unit`] given `ln_d = ln_normal(d)` (or the same bits from [`ln`]).
+#[inline(always)]
+pub(crate) fn log1p_from_ln<V: SimdF32>(ln_d: V, e: V, d: V, rd: V) -> V {
     let c = e - (d - V::splat(1.0));
-    ln_normal(d) + c * rd
+    ln_d + c * rd
 }

@@ -46,6 +46,35 @@ pub(crate) type F32s = f32x8;
 ))]
 pub(crate) type F32s = Single;
 
+/// `core::array::from_fn`, always inlined (std's is not): everything a SIMD pass runs must be
+/// inlined into the `#[target_feature]` function [`crate::dispatch`] runs it in. Every element
+/// starts as `seed`.
+#[inline(always)]
+pub(crate) fn array_from_fn<T: Copy, const N: usize>(
+    seed: T,
+    mut f: impl FnMut(usize) -> T,
+) -> [T; N] {
+    let mut out = [seed; N];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = f(i);
+    }
+    out
+}
+
+/// `[T; N]::map`, always inlined (see [`array_from_fn`]).
+#[inline(always)]
+pub(crate) fn map_array<T: Copy, U: Copy, const N: usize>(
+    a: [T; N],
+    seed: U,
+    mut f: impl FnMut(T) -> U,
+) -> [U; N] {
+    let mut out = [seed; N];
+    for (o, x) in out.iter_mut().zip(a) {
+        *o = f(x);
+    }
+    out
+}
+
 /// The number of lanes of [`F32s`]: 16 on x86-64 and aarch64, 1 on other targets (8 or 1
 /// with the `focal_loss_lanes*` cfgs).
 pub(crate) const WIDTH: usize = <F32s as SimdF32>::LANES;

@@ -1,26 +1,87 @@
-//! The softmax focal loss of one row (or one row per lane) and its gradient, written once
-//! over [`KernelMath`] and evaluated by both kernels.
+//! The softmax focal loss of a block of rows and its gradient, written once over
+//! [`KernelMath`] and evaluated by both kernels, whatever the traversal.
 //!
-//! With `m` the row maximum, `e_j = exp(z_j − m)`, `S' = Σ_{j≠c} e_j` (summed without `e_c`,
-//! in increasing `j`) and `S = e_c + S'`:
+//! With `m` the row maximum, `e_j = exp(z_j − m)`, `S' = Σ_{j≠c} e_j` (the class sum of
+//! [`crate::sum::fold_partials`], with `e_c` replaced by 0) and `S = e_c + S'`:
 //! `1 − p_c = S'/S` (never `1 − p_c` by subtraction), `log p_c = −log1p(S')` when `z_c` is the
 //! maximum (where `(z_c − m) − log S` would round to 0) and `(z_c − m) − log S` otherwise, and
 //! `dL/dz_j = g·(δ_jc − p_j)` with `g = α_c·(1−p_c)^γ·[γ·p_c·(log p_c)/(1−p_c) − 1]`, where
 //! `(log p_c)/(1−p_c)` is evaluated as a bounded function (→ −1 as `p_c → 1`), so no
 //! `(1 − p_c)^(γ−1)` is formed and the gradient is finite for every γ >= 0.
+//!
+//! The row algorithms ([`hard_rows`], [`soft_rows`]) see the rows through [`Rows`]: a row
+//! maximum and passes over the classes whose terms the traversal sums in the canonical order.
+//! Values "per row" are lanes of `R` with one row per lane, whatever the traversal's layout.
 
 use crate::focusing::Focusing;
 use crate::kernel_math::KernelMath;
 
-/// Access to the logits of the row(s) being computed, one class at a time.
-pub(crate) trait Rows<R> {
-    /// The logits of class `j`.
-    fn logit(&self, j: usize) -> R;
-    /// Writes the gradient of class `j`.
-    fn set_grad(&mut self, j: usize, g: R);
-    /// Reads back what [`set_grad`](Self::set_grad) wrote for class `j` (the gradient slice
-    /// doubles as scratch).
-    fn grad(&self, j: usize) -> R;
+/// What a pass over the classes reads for each class, besides the class index.
+#[derive(Clone, Copy)]
+pub(crate) struct Reads {
+    /// The logits.
+    pub logits: bool,
+    /// What the previous pass stashed (the gradient slice doubles as scratch).
+    pub stash: bool,
+    /// The soft targets' weights `w_j = α_j y_j`.
+    pub weights: bool,
+}
+
+impl Reads {
+    const LOGITS: Reads = Reads {
+        logits: true,
+        stash: false,
+        weights: false,
+    };
+}
+
+/// One class of the rows of a pass, laid out as the traversal lays out classes (one row per
+/// lane, or consecutive classes of a row across lanes).
+pub(crate) struct Class<'a, R, const K: usize> {
+    /// The logits (0 unless [`Reads::logits`]).
+    pub z: R,
+    /// What the previous pass stashed here (0 unless [`Reads::stash`]).
+    pub stashed: R,
+    /// `w_j = α_j y_j` of soft targets (0 unless [`Reads::weights`]).
+    pub weight: R,
+    /// The class index `j` (exact: classes are at most 2^24).
+    pub index: R,
+    /// The per-row values the pass was given, spread over this layout.
+    pub row: &'a [R; K],
+}
+
+/// A block of rows as the row algorithms see it.
+pub(crate) trait Rows<R: KernelMath> {
+    /// Each row's largest logit (NaN logits are left out; the caller catches them).
+    fn max(&mut self) -> R;
+
+    /// Each row's first class whose logit equals `m`, or −1.
+    fn first_class_at(&mut self, m: R) -> R;
+
+    /// One pass over every class: `term` gives, for each class, the `N` terms to sum and
+    /// what to stash (kept only when the block writes a gradient, which the stash then holds
+    /// at the end). Returns each row's `N` class sums in the canonical order;
+    /// `GUARDED` sums may meet infinite terms.
+    fn pass<const K: usize, const N: usize, const GUARDED: bool>(
+        &mut self,
+        reads: Reads,
+        row: [R; K],
+        term: impl FnMut(&Class<'_, R, K>) -> ([R; N], Option<R>),
+    ) -> [R; N];
+
+    /// Each row's stashed value at class `class` (lanes holding a class index; rows whose
+    /// class lies outside `0..C` give any value), or `otherwise()` when the block keeps no
+    /// stash.
+    fn stashed_at(&mut self, class: R, otherwise: impl FnOnce() -> R) -> R;
+
+    /// One pass over every class that sums nothing: stashes `value` of each class (the
+    /// gradient, once the block writes one). The traversal may lay classes out as it likes.
+    fn map<const K: usize>(
+        &mut self,
+        reads: Reads,
+        row: [R; K],
+        value: impl FnMut(&Class<'_, R, K>) -> R,
+    );
 }
 
 /// `z − m` exactly, as an unevaluated sum `hi + lo` (Knuth's two-sum): `exp` multiplies the
@@ -37,60 +98,29 @@ fn shifted<R: KernelMath>(z: R, m: R) -> (R, R) {
     (R::select(z.eq(m), zero, hi), R::select(finite, lo, zero))
 }
 
-/// `e^(z − m)` from [`shifted`].
+/// `e^(z − m)` from [`shifted`] (`z <= m`, so the exponent is not positive).
 #[inline(always)]
 fn share<R: KernelMath>((hi, lo): (R, R)) -> R {
-    R::exp_sum(hi, lo)
+    R::exp_sum_nonpositive(hi, lo)
 }
 
-/// `max_j z_j` per lane (NaN logits are caught by the caller's checks).
+/// `e^(z − m)` for `z <= m`: [`share`] of [`shifted`], in fewer operations. The exponential
+/// needs no finite `lo` where `z − m = −∞` (it tests `hi` alone), so only `z = m` (which
+/// includes `∞ − ∞`) is singled out.
 #[inline(always)]
-fn row_max<R: KernelMath, B: Rows<R>>(rows: &B, classes: usize) -> R {
-    let mut m = R::splat(f32::NEG_INFINITY);
-    for j in 0..classes {
-        let z = rows.logit(j);
-        m = R::select(m.lt(z), z, m);
-    }
-    m
+fn share_of<R: KernelMath>(z: R, m: R) -> R {
+    let zero = R::splat(0.0);
+    let hi = z - m;
+    let back = hi - z;
+    let lo = (z - (hi - back)) + (-m - back);
+    let top = z.eq(m);
+    R::exp_sum_nonpositive(R::select(top, zero, hi), R::select(top, zero, lo))
 }
 
-/// A running sum with Kahan's compensation: its error stays a few ULP however many classes
-/// are added (a plain `f32` sum of C terms can lose `C/2` ULP), in a fixed order and with
-/// basic operations only, so it is the same on every target.
-struct Compensated<R> {
-    sum: R,
-    lost: R,
-}
-
-impl<R: KernelMath> Compensated<R> {
-    #[inline(always)]
-    fn new() -> Self {
-        Compensated {
-            sum: R::splat(0.0),
-            lost: R::splat(0.0),
-        }
-    }
-
-    /// Adds `v`; once the sum is infinite it stays so (the compensation would be `∞ − ∞`).
-    #[inline(always)]
-    fn add(&mut self, v: R) {
-        let y = v - self.lost;
-        let t = self.sum + y;
-        let finite = t.abs().lt(R::splat(f32::INFINITY));
-        self.lost = R::select(finite, (t - self.sum) - y, R::splat(0.0));
-        self.sum = t;
-    }
-}
-
-/// The class index `j` as lanes (exact: classes are at most 2^24).
-#[inline(always)]
-fn class<R: KernelMath>(j: usize) -> R {
-    R::splat(j as f32)
-}
-
-/// `log(x) / (1 − p)` at `x = p` for the bounded ratio of the gradient, given
-/// `log p`, `1 − p`, and whether `p` is the row's largest probability with `S'` (then
-/// `log p = −log1p(S')`, `1 − p = S'/S`, and the ratio is `−log1p(S')·S/S'`, → −1 as `S' → 0`).
+/// `log(p) / (1 − p)` for the bounded ratio of the gradient, given `log p`, `1 − p`, and
+/// whether `p` is the row's largest probability (`top`), with `S'` (`rest`), `S` (`total`) and
+/// `log1p(S')`: at the top `log p = −log1p(S')`, `1 − p = S'/S`, and the ratio is
+/// `−log1p(S')·S/S'` (→ −1 as `S' → 0`). One division serves both cases.
 #[inline(always)]
 fn log_over_complement<R: KernelMath>(
     log_p: R,
@@ -101,8 +131,9 @@ fn log_over_complement<R: KernelMath>(
     top: R::Mask,
 ) -> R {
     let zero = R::splat(0.0);
-    let at_top = R::select(rest.eq(zero), R::splat(-1.0), -(log1p_rest * total) / rest);
-    let ratio = R::select(top, at_top, log_p / not_p);
+    let numerator = R::select(top, -(log1p_rest * total), log_p);
+    let denominator = R::select(top, rest, not_p);
+    let ratio = R::select(top & rest.eq(zero), R::splat(-1.0), numerator / denominator);
     // Below the top, 1 − p >= 1/2, so while p > 0 the ratio is above −2·104; the floor only
     // turns p·(−∞) at p = 0 (a −∞ logit's class) into 0.
     R::select(
@@ -115,122 +146,207 @@ fn log_over_complement<R: KernelMath>(
 /// See [`log_over_complement`].
 const RATIO_FLOOR: f32 = -1.0e4;
 
-/// Loss of the row(s) for hard target classes `c` (as lanes), weighted by `weight`
-/// (α_c, 0 for ignored rows); when `grad_scale` is given, writes
-/// `grad_scale · weight · dL/dz_j` for every class (exactly 0 where `weight` is 0).
+/// Each row's hard target: the class `c` (any value outside `0..C` for an ignored row), the
+/// logit `z_c` (of any class for an ignored row) and the weight (α_c, 0 for ignored rows).
+#[derive(Clone, Copy)]
+pub(crate) struct HardTargets<R> {
+    /// `c` as lanes.
+    pub class: R,
+    /// `z_c`.
+    pub logit: R,
+    /// `α_c`, 1 without α, 0 when ignored.
+    pub weight: R,
+}
+
+/// A hard-target row once its class sum is known: the loss, `S`, and what the gradient of
+/// every class needs.
+struct HardRow<R> {
+    loss: R,
+    total: R,
+    /// `−g`, with `weight · scale · dL/dz_j = −g·p_j` for `j ≠ c`; +0 for ignored rows.
+    minus_g: R,
+    /// The gradient of the target class, `g·(1 − p_c)`; +0 for ignored rows.
+    own: R,
+    inv_total: R,
+}
+
+/// The loss of each row from `S'` (`rest`), `e_c` and `z_c − m` as [`shifted`] gives it, and
+/// the factors of its gradient.
+#[inline(always)]
+fn hard_row<R: KernelMath>(
+    rest: R,
+    e_c: R,
+    (zc_hi, zc_lo): (R, R),
+    weight: R,
+    focusing: Focusing,
+    gamma: f32,
+    scale: R,
+) -> HardRow<R> {
+    let zero = R::splat(0.0);
+    let one = R::splat(1.0);
+    let total = e_c + rest;
+    // At the top e_c = 1, so `total` is `1 + S'` and the logarithm of `total` is the one
+    // log1p(S') needs.
+    let top = zc_hi.eq(zero);
+    let inv_total = one / total;
+    let (log_total, log1p_rest) = R::ln_and_log1p_unit(total, rest, inv_total);
+    let log_p = R::select(top, -log1p_rest, (zc_hi - log_total) + zc_lo);
+    let not_p = rest / total;
+    let modulating = focusing.power(not_p);
+    let loss = R::select(weight.eq(zero), zero, weight * (modulating * -log_p));
+    let p = e_c / total;
+    let ratio = log_over_complement(log_p, not_p, log1p_rest, rest, total, top);
+    let g = weight * scale * (modulating * (R::splat(gamma) * (p * ratio) - one));
+    let ignored = weight.eq(zero);
+    HardRow {
+        loss,
+        total,
+        minus_g: R::select(ignored, zero, -g),
+        own: R::select(ignored, zero, g * not_p),
+        inv_total,
+    }
+}
+
+/// Loss of each row for hard target classes; when `grad_scale` is given, writes (through the
+/// stash) `grad_scale · weight · dL/dz_j` for every class (exactly 0 where `weight` is 0).
 ///
+/// Two passes over the logits: the maximum, then `e_j` (stashed) and `S'`; with a gradient a
+/// third over the stash.
 /// Returns the loss and `S` (NaN exactly when a logit of the row is NaN).
 #[inline(always)]
 pub(crate) fn hard_rows<R: KernelMath, B: Rows<R>>(
     rows: &mut B,
-    classes: usize,
-    c: R,
-    weight: R,
+    target: HardTargets<R>,
     focusing: Focusing,
     gamma: f32,
     grad_scale: Option<R>,
 ) -> (R, R) {
     let zero = R::splat(0.0);
-    let one = R::splat(1.0);
-    let m = row_max(rows, classes);
-    let mut rest = Compensated::new();
-    let (mut zc_hi, mut zc_lo) = (zero, zero);
-    for j in 0..classes {
-        let d = shifted(rows.logit(j), m);
-        let is_c = class::<R>(j).eq(c);
-        rest.add(R::select(is_c, zero, share(d)));
-        zc_hi = R::select(is_c, d.0, zc_hi);
-        zc_lo = R::select(is_c, d.1, zc_lo);
+    let m = rows.max();
+    let [rest] = rows.pass::<2, 1, false>(
+        Reads::LOGITS,
+        [m, target.class],
+        #[inline(always)]
+        |x| {
+            let [m, c] = *x.row;
+            let e = share_of(x.z, m);
+            ([R::select(x.index.eq(c), zero, e)], Some(e))
+        },
+    );
+    let zc = shifted(target.logit, m);
+    let e_c = rows.stashed_at(
+        target.class,
+        #[inline(always)]
+        || share(zc),
+    );
+    let scale = grad_scale.unwrap_or(zero);
+    let row = hard_row(rest, e_c, zc, target.weight, focusing, gamma, scale);
+    if grad_scale.is_some() {
+        let reads = Reads {
+            logits: false,
+            stash: true,
+            weights: false,
+        };
+        // `(−g)·p_j` is `−(g·p_j)` exactly; an ignored row gets `(+0)·p_j = +0`.
+        let per_row = [row.minus_g, row.inv_total, row.own, target.class];
+        rows.map(
+            reads,
+            per_row,
+            #[inline(always)]
+            |x| {
+                let [minus_g, inv_total, own, c] = *x.row;
+                R::select(x.index.eq(c), own, minus_g * (x.stashed * inv_total))
+            },
+        );
     }
-    let rest = rest.sum;
-    let e_c = share((zc_hi, zc_lo));
-    let total = e_c + rest;
-    let top = zc_hi.eq(zero);
-    let d = one + rest;
-    let log1p_rest = R::log1p_unit(rest, d, one / d);
-    let log_p = R::select(top, -log1p_rest, (zc_hi - total.ln()) + zc_lo);
-    let not_p = rest / total;
-    let modulating = focusing.power(not_p);
-    let ce = -log_p;
-    let loss = R::select(weight.eq(zero), zero, weight * (modulating * ce));
-    if let Some(scale) = grad_scale {
-        let p = e_c / total;
-        let ratio = log_over_complement(log_p, not_p, log1p_rest, rest, total, top);
-        let g = weight * scale * (modulating * (R::splat(gamma) * (p * ratio) - one));
-        let own = g * not_p;
-        let inv_total = one / total;
-        let ignored = weight.eq(zero);
-        for j in 0..classes {
-            let is_c = class::<R>(j).eq(c);
-            let p_j = share(shifted(rows.logit(j), m)) * inv_total;
-            let value = R::select(is_c, own, -(g * p_j));
-            rows.set_grad(j, R::select(ignored, zero, value));
-        }
-    }
-    (loss, total)
+    (row.loss, row.total)
 }
 
-/// Loss of the row(s) for soft targets (Keras's categorical focal cross-entropy):
-/// `L = −Σ_j w_j (1 − p_j)^γ log p_j` with `w_j = α_j y_j` given by `weight(j)`; when
-/// `grad_scale` is given, writes `grad_scale · dL/dz_k = w_k G_k − p_k Σ_j w_j G_j` with
+/// Loss of each row for soft targets (Keras's categorical focal cross-entropy):
+/// `L = −Σ_j w_j (1 − p_j)^γ log p_j` with `w_j = α_j y_j`; when `grad_scale` is given,
+/// writes `grad_scale · dL/dz_k = grad_scale · (w_k G_k − p_k Σ_j w_j G_j)` with
 /// `G_j = (1 − p_j)^γ (γ p_j log p_j / (1 − p_j) − 1)`.
 ///
 /// `1 − p_j` is `S'/S` at the (first) largest logit and `(S − e_j)/S` elsewhere, where
-/// `S − e_j >= S/2` loses nothing. Returns the loss and `S` (NaN exactly when a logit of the
-/// row is NaN).
+/// `S − e_j >= S/2` loses nothing; `S'` is the class sum without that class. Returns the loss
+/// and `S` (NaN exactly when a logit of the row is NaN).
 #[inline(always)]
 pub(crate) fn soft_rows<R: KernelMath, B: Rows<R>>(
     rows: &mut B,
-    classes: usize,
-    weight: impl Fn(usize) -> R,
     focusing: Focusing,
     gamma: f32,
     grad_scale: Option<R>,
 ) -> (R, R) {
     let zero = R::splat(0.0);
     let one = R::splat(1.0);
-    let m = row_max(rows, classes);
-    // The first class holding the maximum, and the sum of the others.
-    let mut top_class = R::splat(-1.0);
-    let mut rest = Compensated::new();
-    for j in 0..classes {
-        let d = shifted(rows.logit(j), m);
-        let first_top = d.0.eq(zero) & top_class.lt(zero);
-        top_class = R::select(first_top, class::<R>(j), top_class);
-        rest.add(R::select(first_top, zero, share(d)));
-    }
-    let rest = rest.sum;
+    let m = rows.max();
+    let top_class = rows.first_class_at(m);
+    let [rest] = rows.pass::<2, 1, false>(
+        Reads::LOGITS,
+        [m, top_class],
+        #[inline(always)]
+        |x| {
+            let [m, top_class] = *x.row;
+            let e = share_of(x.z, m);
+            ([R::select(x.index.eq(top_class), zero, e)], Some(e))
+        },
+    );
     let total = one + rest;
-    let log1p_rest = R::log1p_unit(rest, total, one / total);
-    let log_total = total.ln();
     let inv_total = one / total;
-    let mut loss = Compensated::new();
-    let mut weighted_g = Compensated::new();
-    for j in 0..classes {
-        let (hi, lo) = shifted(rows.logit(j), m);
-        let e = share((hi, lo));
-        let top = class::<R>(j).eq(top_class);
-        let log_p = R::select(top, -log1p_rest, (hi - log_total) + lo);
-        let not_p = R::select(top, rest, total - e) * inv_total;
-        let modulating = focusing.power(not_p);
-        let w = weight(j);
-        loss.add(R::select(w.eq(zero), zero, w * (modulating * -log_p)));
-        if grad_scale.is_some() {
+    let (log_total, log1p_rest) = R::ln_and_log1p_unit(total, rest, inv_total);
+    let with_grad = grad_scale.is_some();
+    let reads = Reads {
+        logits: true,
+        stash: with_grad,
+        weights: true,
+    };
+    let per_row = [m, top_class, rest, log_total, log1p_rest, inv_total];
+    let [loss, weighted_g] = rows.pass::<6, 2, true>(
+        reads,
+        per_row,
+        #[inline(always)]
+        |x| {
+            let [m, top_class, rest, log_total, log1p_rest, inv_total] = *x.row;
+            let total = one + rest;
+            let (hi, lo) = shifted(x.z, m);
+            // With a gradient the previous pass stashed e_j; without, it is recomputed.
+            let e = if with_grad {
+                x.stashed
+            } else {
+                share((hi, lo))
+            };
+            let top = x.index.eq(top_class);
+            let log_p = R::select(top, -log1p_rest, (hi - log_total) + lo);
+            let not_p = R::select(top, rest, total - e) * inv_total;
+            let modulating = focusing.power(not_p);
+            let w = x.weight;
+            let loss = R::select(w.eq(zero), zero, w * (modulating * -log_p));
+            if !with_grad {
+                return ([loss, zero], None);
+            }
             let p = e * inv_total;
             let ratio = log_over_complement(log_p, not_p, log1p_rest, rest, total, top);
             let wg = w * (modulating * (R::splat(gamma) * (p * ratio) - one));
-            weighted_g.add(wg);
-            rows.set_grad(j, wg);
-        }
-    }
+            ([loss, wg], Some(wg))
+        },
+    );
     if let Some(scale) = grad_scale {
-        // Second pass: subtract p_k·Σ_j w_j G_j from the stored w_k G_k.
-        let weighted_g = weighted_g.sum;
-        for k in 0..classes {
-            let p = share(shifted(rows.logit(k), m)) * inv_total;
-            let wg = rows.grad(k);
-            rows.set_grad(k, scale * (wg - p * weighted_g));
-        }
+        // Subtract p_k·Σ_j w_j G_j from the stashed w_k G_k.
+        let reads = Reads {
+            logits: true,
+            stash: true,
+            weights: false,
+        };
+        rows.map(
+            reads,
+            [m, inv_total, weighted_g, scale],
+            #[inline(always)]
+            |x| {
+                let [m, inv_total, weighted_g, scale] = *x.row;
+                let p = share_of(x.z, m) * inv_total;
+                scale * (x.stashed - p * weighted_g)
+            },
+        );
     }
-    (loss.sum, total)
+    (loss, total)
 }

@@ -1,5 +1,7 @@
 //! Multi-class focal loss on softmax probabilities, per sample or per pixel.
 
+mod across;
+mod lanes;
 mod math;
 mod run;
 

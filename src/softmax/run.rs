@@ -1,16 +1,35 @@
-//! Runs the row formulas over a batch: [`WIDTH`] rows (samples, or pixels for channels-first)
-//! per step, one row per lane, the last step padded; targets validated first, NaN logits
-//! caught from the row sums, losses summed in row order.
+//! Runs the row formulas over a batch, a block of rows (samples, or pixels for channels-first)
+//! per step, the last block padded; targets validated first, NaN logits caught from the row
+//! sums, losses summed in row order.
+//!
+//! A block is `R::LANES` rows, and its per-row values are one row per lane. The traversal
+//! that reads it depends on the layout and the class count, never the bits (every traversal
+//! sums the classes in the canonical order of [`crate::sum::fold_partials`]):
+//!
+//! - row-major with at least [`ACROSS_MIN_CLASSES`] classes, on lanes that are a multiple of
+//!   eight: [`Across`], a row's classes across the lanes with plain loads;
+//! - row-major with at most [`TRANSPOSED_MAX_CLASSES`] classes, on more than one lane:
+//!   [`Transposed`], the block copied into one vector per class;
+//! - otherwise (channels-first, and every block on one lane): [`LaneRows`], one row per
+//!   lane in place, a plain load per class for consecutive pixels.
 
-use super::math::{Rows, hard_rows, soft_rows};
+use core::marker::PhantomData;
+
+use super::across::Across;
+use super::lanes::{Block, LaneRows, MAX_LANES, TRANSPOSED_MAX_CLASSES, Transposed, contiguous};
+use super::math::{HardTargets, Rows, hard_rows, soft_rows};
 use crate::Kernel;
+use crate::dispatch;
 use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
 use crate::kernel_math::KernelMath;
-use crate::simd::{F32s, SimdF32, WIDTH};
+use crate::simd::{SimdF32, Single};
 use crate::sink::{Sink, Writes};
 use crate::sum::BlockSum;
 use crate::target::SoftmaxTarget;
+
+/// From this class count on, row-major rows are read across the lanes ([`Across`]).
+const ACROSS_MIN_CLASSES: usize = 16;
 
 /// Where the logit of class `j` of row `p` lives: `base(p) + j·stride`.
 #[derive(Clone, Copy)]
@@ -23,7 +42,6 @@ pub(crate) struct Shape {
 
 impl Shape {
     /// Offset of class 0 of row `p`.
-    #[inline(always)]
     fn base(self, p: usize) -> usize {
         if self.spatial == 1 {
             p * self.classes
@@ -33,7 +51,6 @@ impl Shape {
     }
 
     /// Distance between consecutive classes of a row.
-    #[inline(always)]
     fn stride(self) -> usize {
         self.spatial
     }
@@ -139,78 +156,154 @@ pub(crate) fn run<T: SoftmaxTarget, S: Sink>(
     mut sink: S,
 ) -> Result<f64, FocalError> {
     let scale = sink.grad_scale();
-    let out = Output {
-        writes: S::WRITES,
+    let inputs = Inputs {
+        pass,
+        logits,
+        targets,
         out: sink.out(),
         scale,
+        sink: PhantomData::<S>,
     };
-    all_rows(pass, logits, targets, out)
+    match pass.kernel {
+        Kernel::Simd => simd_rows(inputs),
+        Kernel::Libm => libm_rows(inputs),
+    }
 }
 
-/// A [`Sink`] taken apart, so that [`all_rows`] is one function per target type whatever the
-/// sink: a row's work (C exponentials) dwarfs a branch per step on `writes`. (Measured on the
-/// Cortex-M4F with `cargo xtask embedded-report`: a loop generic over the sink cost 15 % more
-/// instructions for `loss_and_grad` with `Kernel::Libm`, 102 162 against 88 962 per 32
-/// samples of 10 classes.)
-struct Output<'o> {
-    writes: Writes,
+/// [`all_rows`] with `Kernel::Simd`, on the lanes [`dispatch`] picks.
+///
+/// Each kernel's pass is a function of its own, so that neither's stack frame adds to the
+/// other's where a caller picks the kernel at run time (together they would exceed 1 KiB on a
+/// Cortex-M), and one per sink, so that what it writes is a constant inside: a pass that
+/// writes no gradient compiles none, and a firmware that links one entry point links one
+/// pass.
+#[inline(never)]
+fn simd_rows<T: SoftmaxTarget, S: Sink>(inputs: Inputs<'_, '_, T, S>) -> Result<f64, FocalError> {
+    dispatch::run(SimdRows(inputs))
+}
+
+/// [`all_rows`] with `Kernel::Libm`, one row at a time (see [`simd_rows`]).
+#[inline(never)]
+fn libm_rows<T: SoftmaxTarget, S: Sink>(inputs: Inputs<'_, '_, T, S>) -> Result<f64, FocalError> {
+    all_rows::<f32, T, S>(inputs, lane_block)
+}
+
+/// The operands of one pass (lengths checked, targets validated), with the sink taken apart:
+/// the slice it writes, the gradient's scale, and `S::WRITES`, what it writes.
+struct Inputs<'a, 'o, T, S> {
+    pass: Pass<'a>,
+    logits: &'a [f32],
+    targets: &'a [T],
     out: &'o mut [f32],
     scale: f32,
+    sink: PhantomData<S>,
 }
 
-/// [`run`] for any sink.
-fn all_rows<T: SoftmaxTarget>(
-    pass: Pass<'_>,
-    logits: &[f32],
-    targets: &[T],
-    Output { writes, out, scale }: Output<'_>,
+/// What a block step needs besides its rows: the pass, the operands, the gradient's scale.
+#[derive(Clone, Copy)]
+struct Step<'a, T> {
+    pass: Pass<'a>,
+    logits: &'a [f32],
+    targets: &'a [T],
+    /// The gradient's scale when the pass writes a gradient.
+    scale: Option<f32>,
+}
+
+/// [`all_rows`] on the lanes [`dispatch`] picks, each block read by the traversal its layout
+/// and class count call for.
+struct SimdRows<'a, 'o, T, S>(Inputs<'a, 'o, T, S>);
+
+impl<T: SoftmaxTarget, S: Sink> dispatch::Job for SimdRows<'_, '_, T, S> {
+    type Output = Result<f64, FocalError>;
+    #[inline(always)]
+    fn run<V: SimdF32>(self) -> Self::Output {
+        let Shape { classes, spatial } = self.0.pass.shape;
+        let row_major = spatial == 1;
+        let lanes = <V as SimdF32>::LANES;
+        if row_major && lanes % 8 == 0 && lanes <= MAX_LANES && classes >= ACROSS_MIN_CLASSES {
+            all_rows::<V, T, S>(
+                self.0,
+                #[inline(always)]
+                |s, b, g| across_block(s, b, g),
+            )
+        } else if row_major && lanes > 1 && classes <= TRANSPOSED_MAX_CLASSES && !T::PER_CLASS {
+            match classes {
+                0..=4 => all_rows::<V, T, S>(
+                    self.0,
+                    #[inline(always)]
+                    |s, b, g| transposed_block::<V, T, 4, 4>(s, b, g),
+                ),
+                5..=8 => all_rows::<V, T, S>(
+                    self.0,
+                    #[inline(always)]
+                    |s, b, g| transposed_block::<V, T, 8, 8>(s, b, g),
+                ),
+                _ => all_rows::<V, T, S>(
+                    self.0,
+                    #[inline(always)]
+                    |s, b, g| transposed_block::<V, T, TRANSPOSED_MAX_CLASSES, 8>(s, b, g),
+                ),
+            }
+        } else {
+            all_rows::<V, T, S>(
+                self.0,
+                #[inline(always)]
+                |s, b, g| lane_block(s, b, g),
+            )
+        }
+    }
+}
+
+/// [`run`] for any sink, `R::LANES` rows per step, each step's rows read by `block`.
+#[inline(always)]
+fn all_rows<R: KernelMath, T: SoftmaxTarget, S: Sink>(
+    inputs: Inputs<'_, '_, T, S>,
+    mut block: impl FnMut(Step<'_, T>, Block, &mut [f32]) -> (R, R),
 ) -> Result<f64, FocalError> {
+    let Inputs {
+        pass,
+        logits,
+        targets,
+        out,
+        scale,
+        ..
+    } = inputs;
+    let writes = S::WRITES;
+    let step = Step {
+        pass,
+        logits,
+        targets,
+        scale: (writes == Writes::Grad).then_some(scale),
+    };
     let rows = logits.len() / pass.shape.classes;
     let mut sum = BlockSum::new();
     let mut nan = false;
     let mut first = 0;
-    let scale = (writes == Writes::Grad).then_some(scale);
     while first < rows {
-        let block = Block {
+        let rows_here = Block {
             first,
-            valid: WIDTH.min(rows - first),
+            valid: R::LANES.min(rows - first),
         };
         let grad: &mut [f32] = match writes {
             Writes::Grad => out,
             Writes::Nothing | Writes::Loss => &mut [],
         };
-        let (loss, total) = match pass.kernel {
-            Kernel::Simd => block_simd(&pass, block, logits, targets, grad, scale),
-            Kernel::Libm => block_libm(&pass, block, logits, targets, grad, scale),
-        };
-        let mut padded = [0.0f32; WIDTH];
-        padded[..block.valid].copy_from_slice(&loss[..block.valid]);
-        sum.add(&padded);
-        nan |= total[..block.valid].iter().any(|t| t.is_nan());
+        let (loss, total) = block(step, rows_here, grad);
+        let valid = rows_here.valid;
+        let mut loss = loss.to_array();
+        loss.as_mut()[valid..].fill(0.0);
+        sum.add(loss.as_ref());
+        // Lanes past `valid` repeat a valid row, so they are NaN only if it is.
+        nan |= R::any(!total.eq(total));
         if writes == Writes::Loss {
-            out[first..first + block.valid].copy_from_slice(&loss[..block.valid]);
+            out[first..first + valid].copy_from_slice(&loss.as_ref()[..valid]);
         }
-        first += block.valid;
+        first += valid;
     }
     if nan && let Some(index) = logits.iter().position(|x| x.is_nan()) {
         return Err(FocalError::NonFiniteLogit { index });
     }
     Ok(sum.finish())
-}
-
-/// The rows of one step: `first .. first + valid`; lanes past `valid` repeat the last row.
-#[derive(Clone, Copy)]
-struct Block {
-    first: usize,
-    valid: usize,
-}
-
-impl Block {
-    /// The row of lane `l`.
-    #[inline(always)]
-    fn row(self, l: usize) -> usize {
-        self.first + l.min(self.valid - 1)
-    }
 }
 
 /// The weight of a row with hard target `t`: α_t (1 without α), 0 when ignored.
@@ -226,198 +319,214 @@ fn row_weight<T: SoftmaxTarget>(pass: &Pass<'_>, t: T) -> f32 {
     }
 }
 
-/// `WIDTH` rows at once, one per lane.
-fn block_simd<T: SoftmaxTarget>(
-    pass: &Pass<'_>,
-    block: Block,
-    logits: &[f32],
-    targets: &[T],
-    grad: &mut [f32],
-    scale: Option<f32>,
-) -> ([f32; WIDTH], [f32; WIDTH]) {
-    let shape = pass.shape;
-    let rows: [usize; WIDTH] = core::array::from_fn(|l| block.row(l));
-    let bases = rows.map(|r| shape.base(r));
-    let span = LaneSpan {
-        rows,
-        bases,
-        stride: shape.stride(),
-        valid: block.valid,
-        contiguous: block.valid == WIDTH && (1..WIDTH).all(|l| bases[l] == bases[0] + l),
-    };
-    let (loss, total) = block_math(pass, span, logits, targets, grad, scale);
-    (loss.to_array(), total.to_array())
-}
-
-/// One row at a time with libm.
-fn block_libm<T: SoftmaxTarget>(
-    pass: &Pass<'_>,
-    block: Block,
-    logits: &[f32],
-    targets: &[T],
-    grad: &mut [f32],
-    scale: Option<f32>,
-) -> ([f32; WIDTH], [f32; WIDTH]) {
-    let mut loss = [0.0f32; WIDTH];
-    let mut total = [0.0f32; WIDTH];
-    for l in 0..block.valid {
-        let row = block.row(l);
-        let span = RowSpan {
-            row,
-            base: pass.shape.base(row),
-            stride: pass.shape.stride(),
-        };
-        (loss[l], total[l]) = block_math(pass, span, logits, targets, grad, scale);
-    }
-    (loss, total)
-}
-
-/// The row formulas on the rows of `span`, for either kind of target.
+/// The class of hard target `t` as an index into a row (0 for an ignored row, whose class
+/// may lie outside `0..C`).
 #[inline(always)]
-fn block_math<R: KernelMath, S: Span<R>, T: SoftmaxTarget>(
+fn class_index<T: SoftmaxTarget>(t: T, classes: usize) -> usize {
+    usize::try_from(t.class())
+        .ok()
+        .filter(|&c| c < classes)
+        .unwrap_or(0)
+}
+
+/// The class, logit of that class and weight of a row-major row with hard target `t`.
+#[inline(always)]
+fn hard_target<T: SoftmaxTarget>(pass: &Pass<'_>, t: T, row: &[f32]) -> [f32; 3] {
+    let z = row[class_index(t, pass.shape.classes)];
+    [t.class() as f32, z, row_weight(pass, t)]
+}
+
+/// [`HardTargets`] from the lanes of [`hard_target`].
+#[inline(always)]
+fn hard_targets<R>([class, logit, weight]: [R; 3]) -> HardTargets<R> {
+    HardTargets {
+        class,
+        logit,
+        weight,
+    }
+}
+
+/// The row formulas on `rows`, for either kind of target; `hard` gives the hard targets of
+/// the block's rows.
+#[inline(always)]
+fn block_math<R: KernelMath, B: Rows<R>>(
     pass: &Pass<'_>,
-    span: S,
-    logits: &[f32],
-    targets: &[T],
-    grad: &mut [f32],
+    rows: &mut B,
+    soft: bool,
+    hard: impl FnOnce(&B) -> HardTargets<R>,
     scale: Option<f32>,
 ) -> (R, R) {
-    let classes = pass.shape.classes;
     let scale = scale.map(R::splat);
-    let mut rows = Batch { span, logits, grad };
-    if T::PER_CLASS {
-        let weight = |j: usize| {
-            let y = span.per_logit(targets, j, |t| t.probability());
-            match pass.alpha {
-                Some(alpha) => y * R::splat(alpha[j]),
-                None => y,
-            }
-        };
-        soft_rows(&mut rows, classes, weight, pass.focusing, pass.gamma, scale)
+    if soft {
+        soft_rows(rows, pass.focusing, pass.gamma, scale)
     } else {
-        let c = span.per_row(targets, |t| t.class() as f32);
-        let weight = span.per_row(targets, |t| row_weight(pass, t));
-        hard_rows(
-            &mut rows,
-            classes,
-            c,
-            weight,
-            pass.focusing,
-            pass.gamma,
-            scale,
-        )
+        let target = hard(rows);
+        hard_rows(rows, target, pass.focusing, pass.gamma, scale)
     }
 }
 
-/// Where the rows of one step live, as lanes of `R`.
-trait Span<R>: Copy {
-    /// `f` of class `j` of each row in a slice shaped like the logits.
-    fn per_logit<T: Copy>(self, values: &[T], j: usize, f: impl Fn(T) -> f32) -> R;
-    /// `f` of each row's entry in a slice with one value per row (0 for padding lanes).
-    fn per_row<T: Copy>(self, values: &[T], f: impl Fn(T) -> f32) -> R;
-    /// Writes class `j` of each (valid) row into a slice shaped like the logits.
-    fn store(self, out: &mut [f32], j: usize, v: R);
-}
-
-/// `WIDTH` rows, one per lane: class `j` of lane `l` at `bases[l] + j·stride`.
-///
-/// `contiguous` when the lanes are consecutive pixels of one channels-first image: then each
-/// class is one plain vector load or store instead of a gather or scatter.
-#[derive(Clone, Copy)]
-struct LaneSpan {
-    rows: [usize; WIDTH],
-    bases: [usize; WIDTH],
-    stride: usize,
-    valid: usize,
-    contiguous: bool,
-}
-
-impl Span<F32s> for LaneSpan {
-    #[inline(always)]
-    fn per_logit<T: Copy>(self, values: &[T], j: usize, f: impl Fn(T) -> f32) -> F32s {
-        let offset = j * self.stride;
-        if self.contiguous {
-            let start = self.bases[0] + offset;
-            if let Some(v) = values.get(start..start + WIDTH) {
-                return F32s::from_array(core::array::from_fn(|l| f(v[l])));
-            }
-        }
-        F32s::from_array(core::array::from_fn(|l| f(values[self.bases[l] + offset])))
-    }
-
-    #[inline(always)]
-    fn per_row<T: Copy>(self, values: &[T], f: impl Fn(T) -> f32) -> F32s {
-        F32s::from_array(core::array::from_fn(|l| {
-            if l < self.valid {
-                f(values[self.rows[l]])
-            } else {
-                0.0
-            }
-        }))
-    }
-
-    #[inline(always)]
-    fn store(self, out: &mut [f32], j: usize, v: F32s) {
-        let offset = j * self.stride;
-        let values = v.to_array();
-        if self.contiguous {
-            let start = self.bases[0] + offset;
-            if let Some(dst) = out.get_mut(start..start + WIDTH) {
-                dst.copy_from_slice(&values);
-                return;
-            }
-        }
-        for (l, v) in values.into_iter().enumerate().take(self.valid) {
-            out[self.bases[l] + offset] = v;
-        }
+/// One block read in place, one row per lane ([`LaneRows`]): with plain loads when its rows
+/// are consecutive pixels, else with gathers.
+#[inline(always)]
+fn lane_block<R: KernelMath, T: SoftmaxTarget>(
+    step: Step<'_, T>,
+    block: Block,
+    grad: &mut [f32],
+) -> (R, R) {
+    if R::LANES > 1 && block.valid * 8 <= R::LANES {
+        one_lane_rows(step, block, grad)
+    } else if contiguous(block, step.pass.shape.spatial, R::LANES) {
+        lane_rows::<R, T, true>(step, block, grad)
+    } else {
+        lane_rows::<R, T, false>(step, block, grad)
     }
 }
 
-/// One row: class `j` at `base + j·stride`.
-#[derive(Clone, Copy)]
-struct RowSpan {
-    row: usize,
-    base: usize,
-    stride: usize,
+/// A block of so few rows that a lane of its own for each costs less than a full vector:
+/// the rows one at a time on [`Single`] (whose lane computes the bits of any other lane).
+#[inline(always)]
+fn one_lane_rows<R: KernelMath, T: SoftmaxTarget>(
+    step: Step<'_, T>,
+    block: Block,
+    grad: &mut [f32],
+) -> (R, R) {
+    let mut loss = R::Array::default();
+    let mut total = R::Array::default();
+    for l in 0..block.valid {
+        let row = Block {
+            first: block.first + l,
+            valid: 1,
+        };
+        let (lo, to): (Single, Single) = lane_rows::<Single, T, true>(step, row, grad);
+        loss.as_mut()[l] = lo.0;
+        total.as_mut()[l] = to.0;
+    }
+    (R::from_array(loss), R::from_array(total))
 }
 
-impl Span<f32> for RowSpan {
-    #[inline(always)]
-    fn per_logit<T: Copy>(self, values: &[T], j: usize, f: impl Fn(T) -> f32) -> f32 {
-        f(values[self.base + j * self.stride])
-    }
-
-    #[inline(always)]
-    fn per_row<T: Copy>(self, values: &[T], f: impl Fn(T) -> f32) -> f32 {
-        f(values[self.row])
-    }
-
-    #[inline(always)]
-    fn store(self, out: &mut [f32], j: usize, v: f32) {
-        out[self.base + j * self.stride] = v;
-    }
+/// [`lane_block`] for one kind of [`LaneRows`].
+#[inline(always)]
+fn lane_rows<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool>(
+    step: Step<'_, T>,
+    block: Block,
+    grad: &mut [f32],
+) -> (R, R) {
+    let Step {
+        pass,
+        logits,
+        targets,
+        scale,
+    } = step;
+    let Shape { classes, spatial } = pass.shape;
+    let mut rows = LaneRows::<T, CONTIGUOUS>::new(
+        logits,
+        grad,
+        targets,
+        pass.alpha,
+        classes,
+        spatial,
+        block,
+        R::LANES,
+    );
+    block_math(
+        &pass,
+        &mut rows,
+        T::PER_CLASS,
+        #[inline(always)]
+        |rows| {
+            let stride = rows.stride();
+            hard_targets(rows.per_row(
+                #[inline(always)]
+                |r, base| {
+                    let t = targets[r];
+                    let z = logits[base + class_index(t, classes) * stride];
+                    [t.class() as f32, z, row_weight(&pass, t)]
+                },
+            ))
+        },
+        scale,
+    )
 }
 
-/// The logits and gradient of the rows of a [`Span`], as the row formulas see them.
-struct Batch<'l, 'g, S> {
-    span: S,
-    logits: &'l [f32],
+/// The logits, gradient (or empty) and targets of a row-major block's rows.
+#[inline(always)]
+fn block_rows<'a, 'g, T: SoftmaxTarget>(
+    step: &Step<'a, T>,
+    block: Block,
     grad: &'g mut [f32],
+) -> (&'a [f32], &'g mut [f32], &'a [T]) {
+    let classes = step.pass.shape.classes;
+    let span = block.first * classes..(block.first + block.valid) * classes;
+    let grad = match grad.is_empty() {
+        true => grad,
+        false => &mut grad[span.clone()],
+    };
+    let targets = match T::PER_CLASS {
+        true => &step.targets[span.clone()],
+        false => &step.targets[block.first..block.first + block.valid],
+    };
+    (&step.logits[span], grad, targets)
 }
 
-impl<R, S: Span<R>> Rows<R> for Batch<'_, '_, S> {
-    #[inline(always)]
-    fn logit(&self, j: usize) -> R {
-        self.span.per_logit(self.logits, j, |x| x)
-    }
+/// One row-major block of many classes, read across the lanes ([`Across`]).
+#[inline(always)]
+fn across_block<V: SimdF32, T: SoftmaxTarget>(
+    step: Step<'_, T>,
+    block: Block,
+    grad: &mut [f32],
+) -> (V, V) {
+    let pass = step.pass;
+    let classes = pass.shape.classes;
+    let (logits, grad, targets) = block_rows(&step, block, grad);
+    let mut rows = Across::new(logits, grad, targets, pass.alpha, classes, block.valid);
+    block_math(
+        &pass,
+        &mut rows,
+        T::PER_CLASS,
+        #[inline(always)]
+        |rows| {
+            hard_targets(rows.per_row(
+                #[inline(always)]
+                |r, row| hard_target(&pass, targets[r], row),
+            ))
+        },
+        step.scale,
+    )
+}
 
-    #[inline(always)]
-    fn set_grad(&mut self, j: usize, g: R) {
-        self.span.store(self.grad, j, g);
-    }
-
-    #[inline(always)]
-    fn grad(&self, j: usize) -> R {
-        self.span.per_logit(self.grad, j, |x| x)
-    }
+/// One row-major block of at most `W` classes (`P = min(W, 8)`), copied into one vector per
+/// class ([`Transposed`]); hard targets only.
+#[inline(always)]
+fn transposed_block<R: KernelMath, T: SoftmaxTarget, const W: usize, const P: usize>(
+    step: Step<'_, T>,
+    block: Block,
+    grad: &mut [f32],
+) -> (R, R) {
+    let pass = step.pass;
+    let classes = pass.shape.classes;
+    let (logits, grad, targets) = block_rows(&step, block, grad);
+    let mut rows = Transposed::<R, W, P>::new(logits, grad, classes, block.valid);
+    let result = block_math(
+        &pass,
+        &mut rows,
+        false,
+        #[inline(always)]
+        |rows| {
+            let [class, weight] = rows.per_row(
+                #[inline(always)]
+                |r, _| {
+                    let t = targets[r];
+                    [t.class() as f32, row_weight(&pass, t)]
+                },
+            );
+            HardTargets {
+                class,
+                logit: rows.logit_at(class),
+                weight,
+            }
+        },
+        step.scale,
+    );
+    rows.write_back();
+    result
 }

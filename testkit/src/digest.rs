@@ -68,15 +68,18 @@ pub fn digest() -> u64 {
         h.eat(approx::exp(v));
         h.eat(approx::ln(v.abs()));
     }
-    for c in [3usize, 10] {
-        let n = c * 37;
+    // Row-major rows of 3 and 10 classes go one row per lane, of 37 classes (a last group of
+    // five) across the lanes; channels-first one pixel per lane.
+    for (c, rows) in [(3usize, 37usize), (10, 37), (37, 10)] {
+        let n = c * rows;
         let (x, unused) = (&mut xb[..n], &mut tb[..n]);
         workload(x, unused, c as u32);
         x.iter_mut().for_each(|v| *v *= 0.3);
-        let targets: [u16; 37] = core::array::from_fn(|i| (i * 7 % c) as u16);
+        let all_targets: [u16; 37] = core::array::from_fn(|i| (i * 7 % c) as u16);
+        let targets = &all_targets[..rows];
         // Label-smoothed targets, row-major, and the same rows channels-first.
-        let mut soft_rm = [0.0f32; 370];
-        let mut soft_cf = [0.0f32; 370];
+        let mut soft_rm = [0.0f32; MAX_N];
+        let mut soft_cf = [0.0f32; MAX_N];
         for (i, v) in soft_rm[..n].iter_mut().enumerate() {
             *v = if i % c == i / c % c {
                 0.9
@@ -85,23 +88,20 @@ pub fn digest() -> u64 {
             };
         }
         for (i, v) in soft_cf[..n].iter_mut().enumerate() {
-            *v = soft_rm[(i % 37) * c + i / 37];
+            *v = soft_rm[(i % rows) * c + i / rows];
         }
-        let alpha: [f32; 10] = core::array::from_fn(|j| 0.5 + j as f32 * 0.1);
+        let alpha: [f32; 37] = core::array::from_fn(|j| 0.5 + j as f32 * 0.1);
         for g in [0.0f32, 2.0, 2.5] {
             let fl = SoftmaxFocal::new(c, g)
                 .unwrap()
                 .with_alpha(&alpha[..c])
                 .unwrap();
             let cf = fl
-                .with_layout(Layout::ChannelsFirst { spatial: 37 })
+                .with_layout(Layout::ChannelsFirst { spatial: rows })
                 .unwrap();
             for (fl, soft) in [(fl, &soft_rm[..n]), (cf, &soft_cf[..n])] {
                 let grad = &mut out[..n];
-                h.eat(
-                    fl.loss_and_grad(x, &targets, Reduction::Mean, grad)
-                        .unwrap(),
-                );
+                h.eat(fl.loss_and_grad(x, targets, Reduction::Mean, grad).unwrap());
                 h.eat_all(grad);
                 h.eat(fl.loss_and_grad(x, soft, Reduction::Sum, grad).unwrap());
                 h.eat_all(grad);

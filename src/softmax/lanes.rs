@@ -1,0 +1,474 @@
+//! Traversals with one row per lane: class `j` of every row of the block is one vector, so
+//! the class sums run lane by lane in the canonical order directly (partial `j mod 8` of
+//! each lane). [`LaneRows`] reads the logits in place (a plain load per class when the rows
+//! are consecutive pixels of one channels-first image, else a gather); [`Transposed`] copies
+//! a small row-major block into class vectors first.
+
+use super::math::{Class, Reads, Rows};
+use crate::kernel_math::KernelMath;
+use crate::simd::map_array;
+use crate::sum::{Compensated, PARTIALS, fold_partials};
+use crate::target::SoftmaxTarget;
+
+/// The most lanes a lane type has (AVX-512, `f32x16`).
+pub(crate) const MAX_LANES: usize = 16;
+
+/// The rows of one step, `first .. first + valid`, with `C` classes `stride` apart; lanes past
+/// `valid` repeat the last row (and write nothing).
+#[derive(Clone, Copy)]
+pub(crate) struct Block {
+    pub first: usize,
+    pub valid: usize,
+}
+
+impl Block {
+    /// The row of lane `l`.
+    #[inline(always)]
+    pub(crate) fn row(self, l: usize) -> usize {
+        self.first + l.min(self.valid - 1)
+    }
+}
+
+/// A running set of `P` partial sums per lane for each of `N` class sums, filled class by
+/// class: [`PARTIALS`] in general, fewer for rows of fewer classes (which fill no more).
+struct LanePartials<R, const N: usize, const P: usize>([[Compensated<R>; P]; N]);
+
+impl<R: KernelMath, const N: usize, const P: usize> LanePartials<R, N, P> {
+    #[inline(always)]
+    fn new() -> Self {
+        LanePartials([[Compensated::zero(); P]; N])
+    }
+
+    /// Adds class `j`'s terms to partial `j mod 8`.
+    #[inline(always)]
+    fn add<const GUARDED: bool>(&mut self, j: usize, terms: [R; N]) {
+        let k = j % PARTIALS;
+        for (parts, t) in self.0.iter_mut().zip(terms) {
+            if j < PARTIALS {
+                parts[k % P] = Compensated::first(t);
+            } else {
+                parts[k % P].add::<GUARDED>(t);
+            }
+        }
+    }
+
+    /// The `N` class sums of `classes` classes.
+    #[inline(always)]
+    fn fold<const GUARDED: bool>(&mut self, classes: usize) -> [R; N] {
+        let mut sums = [R::splat(0.0); N];
+        for (sum, parts) in sums.iter_mut().zip(&mut self.0) {
+            *sum = fold_partials::<R, GUARDED, P>(parts, classes.min(PARTIALS));
+        }
+        sums
+    }
+}
+
+/// `R::LANES` rows in place: class `j` of lane `l` at `bases[l] + j·stride`.
+///
+/// `CONTIGUOUS` when the block is full and its rows are consecutive pixels of one
+/// channels-first image (or, on one lane, any row): each class is then one plain load or
+/// store instead of a gather or scatter.
+pub(crate) struct LaneRows<'a, T, const CONTIGUOUS: bool> {
+    logits: &'a [f32],
+    /// The whole gradient slice, or empty when none is written.
+    grad: &'a mut [f32],
+    /// Soft targets shaped like the logits (unused for hard targets).
+    targets: &'a [T],
+    alpha: Option<&'a [f32]>,
+    classes: usize,
+    stride: usize,
+    bases: [usize; MAX_LANES],
+    block: Block,
+}
+
+/// Whether `block` on `lanes` lanes can be read as a `CONTIGUOUS` [`LaneRows`], for
+/// `spatial` pixels per image (1 for row-major).
+#[inline(always)]
+pub(crate) fn contiguous(block: Block, spatial: usize, lanes: usize) -> bool {
+    lanes == 1 || (block.valid == lanes && spatial > 1 && block.first % spatial + lanes <= spatial)
+}
+
+impl<'a, T: SoftmaxTarget, const CONTIGUOUS: bool> LaneRows<'a, T, CONTIGUOUS> {
+    /// The rows of `block` for a pass with `classes` classes and `spatial` pixels per image
+    /// (1 for row-major), on `lanes` lanes.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        logits: &'a [f32],
+        grad: &'a mut [f32],
+        targets: &'a [T],
+        alpha: Option<&'a [f32]>,
+        classes: usize,
+        spatial: usize,
+        block: Block,
+        lanes: usize,
+    ) -> Self {
+        let image_size = classes * spatial;
+        let (image, pixel) = (block.first / spatial, block.first % spatial);
+        let one_image = pixel + block.valid <= spatial;
+        debug_assert!(!CONTIGUOUS || contiguous(block, spatial, lanes));
+        let mut bases = [0; MAX_LANES];
+        for (l, b) in bases.iter_mut().enumerate().take(lanes) {
+            let p = block.row(l);
+            *b = if spatial == 1 {
+                p * classes
+            } else if one_image {
+                image * image_size + pixel + (p - block.first)
+            } else {
+                (p / spatial) * image_size + p % spatial
+            };
+        }
+        LaneRows {
+            logits,
+            grad,
+            targets,
+            alpha,
+            classes,
+            stride: spatial,
+            bases,
+            block,
+        }
+    }
+
+    /// Each lane's `f(row, offset of class 0 of the row)`.
+    #[inline(always)]
+    pub(crate) fn per_row<R: KernelMath, const M: usize>(
+        &self,
+        f: impl Fn(usize, usize) -> [f32; M],
+    ) -> [R; M] {
+        let mut a = [R::Array::default(); M];
+        for l in 0..R::LANES {
+            let values = f(self.block.row(l), self.bases[l]);
+            for (a, v) in a.iter_mut().zip(values) {
+                a.as_mut()[l] = v;
+            }
+        }
+        map_array(
+            a,
+            R::splat(0.0),
+            #[inline(always)]
+            |a| R::from_array(a),
+        )
+    }
+
+    /// The distance between consecutive classes of a row.
+    #[inline(always)]
+    pub(crate) fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// Class `j` of each row from a slice shaped like the logits, through `f`.
+    #[inline(always)]
+    fn gather<R: KernelMath, V: Copy>(&self, values: &[V], j: usize, f: impl Fn(V) -> f32) -> R {
+        let offset = j * self.stride;
+        let mut a = R::Array::default();
+        for (lane, &base) in a.as_mut().iter_mut().zip(&self.bases) {
+            *lane = f(values[base + offset]);
+        }
+        R::from_array(a)
+    }
+
+    /// Class `j` of each row of `values` (the logits or the gradient).
+    #[inline(always)]
+    fn load<R: KernelMath>(&self, values: &[f32], j: usize) -> R {
+        if CONTIGUOUS {
+            let start = self.bases[0] + j * self.stride;
+            return R::load(&values[start..start + R::LANES]);
+        }
+        self.gather(
+            values,
+            j,
+            #[inline(always)]
+            |v| v,
+        )
+    }
+
+    /// Writes class `j` of each valid row into the gradient slice.
+    #[inline(always)]
+    fn store<R: KernelMath>(&mut self, j: usize, v: R) {
+        let offset = j * self.stride;
+        if CONTIGUOUS {
+            let start = self.bases[0] + offset;
+            v.store(&mut self.grad[start..start + R::LANES]);
+            return;
+        }
+        let values = v.to_array();
+        for (&value, &base) in values
+            .as_ref()
+            .iter()
+            .zip(&self.bases)
+            .take(self.block.valid)
+        {
+            self.grad[base + offset] = value;
+        }
+    }
+}
+
+impl<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool> Rows<R>
+    for LaneRows<'_, T, CONTIGUOUS>
+{
+    #[inline(always)]
+    fn max(&mut self) -> R {
+        let mut m = R::splat(f32::NEG_INFINITY);
+        for j in 0..self.classes {
+            let z: R = self.load(self.logits, j);
+            m = R::select(m.lt(z), z, m);
+        }
+        m
+    }
+
+    #[inline(always)]
+    fn first_class_at(&mut self, m: R) -> R {
+        let mut first = R::splat(-1.0);
+        for j in 0..self.classes {
+            let z: R = self.load(self.logits, j);
+            let found = z.eq(m) & first.lt(R::splat(0.0));
+            first = R::select(found, R::splat(j as f32), first);
+        }
+        first
+    }
+
+    /// A gather costs more than the exponential it saves.
+    #[inline(always)]
+    fn stashed_at(&mut self, _class: R, otherwise: impl FnOnce() -> R) -> R {
+        otherwise()
+    }
+
+    #[inline(always)]
+    fn pass<const K: usize, const N: usize, const GUARDED: bool>(
+        &mut self,
+        reads: Reads,
+        row: [R; K],
+        mut term: impl FnMut(&Class<'_, R, K>) -> ([R; N], Option<R>),
+    ) -> [R; N] {
+        let zero = R::splat(0.0);
+        let stashes = !self.grad.is_empty();
+        let mut sums = LanePartials::<R, N, PARTIALS>::new();
+        for j in 0..self.classes {
+            let weight = if reads.weights {
+                let y: R = self.gather(
+                    self.targets,
+                    j,
+                    #[inline(always)]
+                    |t| t.probability(),
+                );
+                match self.alpha {
+                    Some(alpha) => y * R::splat(alpha[j]),
+                    None => y,
+                }
+            } else {
+                zero
+            };
+            let class = Class {
+                z: if reads.logits {
+                    self.load(self.logits, j)
+                } else {
+                    zero
+                },
+                stashed: if reads.stash {
+                    self.load(self.grad, j)
+                } else {
+                    zero
+                },
+                weight,
+                index: R::splat(j as f32),
+                row: &row,
+            };
+            let (terms, stash) = term(&class);
+            sums.add::<GUARDED>(j, terms);
+            if let Some(v) = stash
+                && stashes
+            {
+                self.store(j, v);
+            }
+        }
+        sums.fold::<GUARDED>(self.classes)
+    }
+
+    #[inline(always)]
+    fn map<const K: usize>(
+        &mut self,
+        reads: Reads,
+        row: [R; K],
+        mut value: impl FnMut(&Class<'_, R, K>) -> R,
+    ) {
+        self.pass::<K, 0, false>(
+            reads,
+            row,
+            #[inline(always)]
+            |x| ([], Some(value(x))),
+        );
+    }
+}
+
+/// The most classes a [`Transposed`] block holds.
+pub(crate) const TRANSPOSED_MAX_CLASSES: usize = 16;
+
+/// `R::LANES` consecutive row-major rows of at most `W` classes (`W` one of 4, 8 and
+/// [`TRANSPOSED_MAX_CLASSES`], so that small rows move small arrays; `P = min(W, 8)` partial
+/// sums), copied into one vector per class (lane `l` = row `l`), with the stash beside them; the stash is copied back into
+/// the rows' gradient by [`Transposed::write_back`]. Hard targets only.
+pub(crate) struct Transposed<'a, R, const W: usize, const P: usize> {
+    /// The block's rows of logits.
+    rows: &'a [f32],
+    z: [R; W],
+    stash: [R; W],
+    /// The block's rows of the gradient, or empty when none is written.
+    grad: &'a mut [f32],
+    classes: usize,
+    valid: usize,
+}
+
+impl<'a, R: KernelMath, const W: usize, const P: usize> Transposed<'a, R, W, P> {
+    /// The block of `valid` rows in `rows` (`valid · classes` logits, `classes <= W`) and
+    /// their gradient (same length, or empty); lanes past `valid` repeat the last row.
+    #[inline(always)]
+    pub(crate) fn new(rows: &'a [f32], grad: &'a mut [f32], classes: usize, valid: usize) -> Self {
+        debug_assert!(classes <= W && P == W.min(PARTIALS));
+        let mut columns = [R::Array::default(); W];
+        for l in 0..R::LANES {
+            let row = l.min(valid - 1);
+            let logits = &rows[row * classes..(row + 1) * classes];
+            for (column, &z) in columns.iter_mut().zip(logits) {
+                column.as_mut()[l] = z;
+            }
+        }
+        Transposed {
+            rows,
+            z: map_array(
+                columns,
+                R::splat(0.0),
+                #[inline(always)]
+                |a| R::from_array(a),
+            ),
+            stash: [R::splat(0.0); W],
+            grad,
+            classes,
+            valid,
+        }
+    }
+
+    /// Each lane's `f(row within the block, row's logits)`.
+    #[inline(always)]
+    pub(crate) fn per_row<const M: usize>(&self, f: impl Fn(usize, &[f32]) -> [f32; M]) -> [R; M] {
+        let mut a = [R::Array::default(); M];
+        for l in 0..R::LANES {
+            let row = l.min(self.valid - 1);
+            let values = f(
+                row,
+                &self.rows[row * self.classes..(row + 1) * self.classes],
+            );
+            for (a, v) in a.iter_mut().zip(values) {
+                a.as_mut()[l] = v;
+            }
+        }
+        map_array(
+            a,
+            R::splat(0.0),
+            #[inline(always)]
+            |a| R::from_array(a),
+        )
+    }
+
+    /// Each row's logit of class `class` (lanes holding a class index; others give 0).
+    #[inline(always)]
+    pub(crate) fn logit_at(&self, class: R) -> R {
+        select_class(&self.z[..self.classes], class)
+    }
+
+    /// Copies the stash (the gradient the last pass wrote) into the rows' gradient.
+    #[inline(always)]
+    pub(crate) fn write_back(self) {
+        if self.grad.is_empty() {
+            return;
+        }
+        let columns = map_array(
+            self.stash,
+            R::Array::default(),
+            #[inline(always)]
+            |v| R::to_array(v),
+        );
+        for (l, row) in self.grad.chunks_exact_mut(self.classes).enumerate() {
+            for (g, column) in row.iter_mut().zip(&columns) {
+                *g = column.as_ref()[l];
+            }
+        }
+    }
+}
+
+/// Lane by lane, `columns[class]` (0 where `class` is no index of `columns`).
+#[inline(always)]
+fn select_class<R: KernelMath>(columns: &[R], class: R) -> R {
+    let mut value = R::splat(0.0);
+    for (j, &column) in columns.iter().enumerate() {
+        value = R::select(class.eq(R::splat(j as f32)), column, value);
+    }
+    value
+}
+
+impl<R: KernelMath, const W: usize, const P: usize> Rows<R> for Transposed<'_, R, W, P> {
+    #[inline(always)]
+    fn max(&mut self) -> R {
+        let mut m = R::splat(f32::NEG_INFINITY);
+        for &z in &self.z[..self.classes] {
+            m = R::select(m.lt(z), z, m);
+        }
+        m
+    }
+
+    #[inline(always)]
+    fn first_class_at(&mut self, m: R) -> R {
+        let mut first = R::splat(-1.0);
+        for (j, &z) in self.z[..self.classes].iter().enumerate() {
+            let found = z.eq(m) & first.lt(R::splat(0.0));
+            first = R::select(found, R::splat(j as f32), first);
+        }
+        first
+    }
+
+    #[inline(always)]
+    fn stashed_at(&mut self, class: R, _otherwise: impl FnOnce() -> R) -> R {
+        select_class(&self.stash[..self.classes], class)
+    }
+
+    #[inline(always)]
+    fn pass<const K: usize, const N: usize, const GUARDED: bool>(
+        &mut self,
+        reads: Reads,
+        row: [R; K],
+        mut term: impl FnMut(&Class<'_, R, K>) -> ([R; N], Option<R>),
+    ) -> [R; N] {
+        let zero = R::splat(0.0);
+        let mut sums = LanePartials::<R, N, P>::new();
+        for j in 0..self.classes {
+            let class = Class {
+                z: if reads.logits { self.z[j] } else { zero },
+                stashed: if reads.stash { self.stash[j] } else { zero },
+                weight: zero,
+                index: R::splat(j as f32),
+                row: &row,
+            };
+            let (terms, stash) = term(&class);
+            sums.add::<GUARDED>(j, terms);
+            if let Some(v) = stash {
+                self.stash[j] = v;
+            }
+        }
+        sums.fold::<GUARDED>(self.classes)
+    }
+
+    #[inline(always)]
+    fn map<const K: usize>(
+        &mut self,
+        reads: Reads,
+        row: [R; K],
+        mut value: impl FnMut(&Class<'_, R, K>) -> R,
+    ) {
+        self.pass::<K, 0, false>(
+            reads,
+            row,
+            #[inline(always)]
+            |x| ([], Some(value(x))),
+        );
+    }
+}
