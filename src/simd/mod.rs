@@ -170,6 +170,32 @@ pub(crate) trait SimdI32:
     fn splat(v: i32) -> Self;
 }
 
+/// [`SimdF32::load`] and [`SimdF32::store`] for a lane type of `$n` lanes whose `Array` is
+/// `[f32; $n]`: one plain load or store for a whole vector, a padded copy for a tail.
+macro_rules! load_store {
+    ($n:literal) => {
+        #[inline(always)]
+        fn load(values: &[f32]) -> Self {
+            match values.first_chunk::<$n>() {
+                Some(a) => Self::from_array(*a),
+                None => Self::from_fn_of(values, |v| v),
+            }
+        }
+        #[inline(always)]
+        fn store(self, out: &mut [f32]) {
+            match out.first_chunk_mut::<$n>() {
+                Some(dst) => *dst = self.to_array(),
+                None => {
+                    let n = out.len();
+                    out.copy_from_slice(&self.to_array()[..n]);
+                }
+            }
+        }
+    };
+}
+#[cfg(all(target_arch = "x86_64", not(focal_loss_lanes8), not(focal_loss_lanes1)))]
+pub(crate) use load_store;
+
 macro_rules! simd_impl {
     ($f:ident, $i:ident, $n:literal) => {
         impl SimdI32 for $i {
@@ -195,24 +221,7 @@ macro_rules! simd_impl {
             fn to_array(self) -> Self::Array {
                 $f::to_array(self)
             }
-            #[inline(always)]
-            fn load(values: &[f32]) -> Self {
-                match values.first_chunk::<$n>() {
-                    Some(a) => $f::new(*a),
-                    None => Self::from_fn_of(values, |v| v),
-                }
-            }
-            #[inline(always)]
-            fn store(self, out: &mut [f32]) {
-                let lanes = $f::to_array(self);
-                match out.first_chunk_mut::<$n>() {
-                    Some(dst) => *dst = lanes,
-                    None => {
-                        let n = out.len();
-                        out.copy_from_slice(&lanes[..n]);
-                    }
-                }
-            }
+            load_store!($n);
             #[inline(always)]
             fn abs(self) -> Self {
                 $f::abs(self)

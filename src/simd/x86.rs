@@ -250,23 +250,7 @@ impl SimdF32 for Avx2 {
         }
         a
     }
-    #[inline(always)]
-    fn load(values: &[f32]) -> Self {
-        match values.first_chunk::<16>() {
-            Some(a) => Self::from_array(*a),
-            None => Self::from_fn_of(values, |v| v),
-        }
-    }
-    #[inline(always)]
-    fn store(self, out: &mut [f32]) {
-        match out.first_chunk_mut::<16>() {
-            Some(dst) => *dst = self.to_array(),
-            None => {
-                let n = out.len();
-                out.copy_from_slice(&self.to_array()[..n]);
-            }
-        }
-    }
+    super::load_store!(16);
     #[inline(always)]
     fn abs(self) -> Self {
         self & Avx2::from_int_bits(Avx2Int::splat(i32::MAX))
@@ -446,23 +430,7 @@ impl SimdF32 for Avx512 {
         unsafe { _mm512_storeu_ps(a.as_mut_ptr(), self.0) };
         a
     }
-    #[inline(always)]
-    fn load(values: &[f32]) -> Self {
-        match values.first_chunk::<16>() {
-            Some(a) => Self::from_array(*a),
-            None => Self::from_fn_of(values, |v| v),
-        }
-    }
-    #[inline(always)]
-    fn store(self, out: &mut [f32]) {
-        match out.first_chunk_mut::<16>() {
-            Some(dst) => *dst = self.to_array(),
-            None => {
-                let n = out.len();
-                out.copy_from_slice(&self.to_array()[..n]);
-            }
-        }
-    }
+    super::load_store!(16);
     #[inline(always)]
     fn abs(self) -> Self {
         // SAFETY: see the module's soundness note.

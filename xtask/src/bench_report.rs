@@ -373,22 +373,12 @@ fn render_group(rows: &[Measurement]) -> String {
             .chain(
                 functions
                     .iter()
-                    .map(|f| time(f).map_or("–".into(), format_ns)),
+                    .map(|f| time(f).map_or("–".into(), markdown::format_ns)),
             )
             .chain(ratios.iter().map(|f| ratio(f)));
         out += &markdown::row(cells);
     }
     out
-}
-
-/// ns/element with three or four significant digits.
-fn format_ns(ns: f64) -> String {
-    match ns {
-        x if x >= 100.0 => format!("{x:.0}"),
-        x if x >= 10.0 => format!("{x:.1}"),
-        x if x >= 1.0 => format!("{x:.2}"),
-        x => format!("{x:.3}"),
-    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,16 @@ fn splice(old: &str, name: &str, report: &str) -> Option<String> {
     Some(format!("{head}\n{}\n{tail}", report.trim_end()))
 }
 
+/// ns/element with three or four significant digits (`1234`, `12.3`, `1.23`, `0.123`).
+pub fn format_ns(ns: f64) -> String {
+    match ns {
+        x if x >= 100.0 => format!("{x:.0}"),
+        x if x >= 10.0 => format!("{x:.1}"),
+        x if x >= 1.0 => format!("{x:.2}"),
+        x => format!("{x:.3}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -266,7 +266,7 @@ fn render_table(run: &Run) -> String {
     out += &markdown::row(vec!["--:"; header.len()]);
     for n in run.sizes() {
         let [floor, simd, libm] = KERNELS.map(|k| run.ns(k, n));
-        let ns = |t: Option<f64>| t.map_or("–".into(), format_ns);
+        let ns = |t: Option<f64>| t.map_or("–".into(), markdown::format_ns);
         let gbps = floor.map_or("–".into(), |t| {
             format!("{:.1}", BYTES_PER_ELEMENT as f64 / t)
         });
@@ -290,16 +290,6 @@ fn render_table(run: &Run) -> String {
         ]);
     }
     out
-}
-
-/// ns/element with three significant digits.
-fn format_ns(ns: f64) -> String {
-    match ns {
-        x if x >= 100.0 => format!("{x:.0}"),
-        x if x >= 10.0 => format!("{x:.1}"),
-        x if x >= 1.0 => format!("{x:.2}"),
-        x => format!("{x:.3}"),
-    }
 }
 
 /// A byte count in B, KiB, MiB or GiB (binary prefixes), e.g. `2.3 KiB`.
