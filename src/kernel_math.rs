@@ -32,6 +32,11 @@ pub(crate) trait KernelMath: BasicOps {
     fn load(values: &[f32]) -> Self;
     /// Writes the first `min(LANES, out.len())` lanes to `out`.
     fn store(self, out: &mut [f32]);
+    /// [`SimdF32::load_columns`]: `LANES` rows of `columns.len()` values into one vector per
+    /// column.
+    fn load_columns(rows: &[f32], columns: &mut [Self]);
+    /// [`SimdF32::store_columns`], the inverse of [`load_columns`](Self::load_columns).
+    fn store_columns(columns: &[Self], rows: &mut [f32]);
     fn exp(self) -> Self;
     /// `e^(hi + lo)` for an exponent carried as an unevaluated sum (`lo` finite and small).
     fn exp_sum(hi: Self, lo: Self) -> Self;
@@ -109,6 +114,14 @@ impl KernelMath for f32 {
         if let Some(dst) = out.first_mut() {
             *dst = self;
         }
+    }
+    #[inline(always)]
+    fn load_columns(rows: &[f32], columns: &mut [Self]) {
+        columns.copy_from_slice(&rows[..columns.len()]);
+    }
+    #[inline(always)]
+    fn store_columns(columns: &[Self], rows: &mut [f32]) {
+        rows[..columns.len()].copy_from_slice(columns);
     }
     #[inline(always)]
     fn exp(self) -> Self {
@@ -189,6 +202,14 @@ impl<V: SimdF32> KernelMath for V {
     #[inline(always)]
     fn store(self, out: &mut [f32]) {
         SimdF32::store(self, out);
+    }
+    #[inline(always)]
+    fn load_columns(rows: &[f32], columns: &mut [Self]) {
+        <V as SimdF32>::load_columns(rows, columns);
+    }
+    #[inline(always)]
+    fn store_columns(columns: &[Self], rows: &mut [f32]) {
+        <V as SimdF32>::store_columns(columns, rows);
     }
     #[inline(always)]
     fn exp(self) -> Self {

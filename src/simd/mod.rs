@@ -142,6 +142,33 @@ pub(crate) trait SimdF32:
         }
         Self::from_array(a)
     }
+    /// A block of `LANES` rows of `n = columns.len()` values each, row `l` at `rows[l·n ..]`
+    /// (`rows.len() >= LANES·n`), transposed into one vector per column: lane `l` of
+    /// `columns[j]` is `rows[l·n + j]`. A lane shuffle where the target has one; this default
+    /// moves one value at a time.
+    #[inline(always)]
+    fn load_columns(rows: &[f32], columns: &mut [Self]) {
+        let n = columns.len();
+        for (j, column) in columns.iter_mut().enumerate() {
+            let mut a = Self::Array::default();
+            for (l, lane) in a.as_mut().iter_mut().enumerate() {
+                *lane = rows[l * n + j];
+            }
+            *column = Self::from_array(a);
+        }
+    }
+    /// The inverse of [`load_columns`](Self::load_columns): `rows[l·n + j]` becomes lane `l`
+    /// of `columns[j]`, for `n = columns.len()` and every `l < LANES` (`rows.len() >= LANES·n`).
+    #[inline(always)]
+    fn store_columns(columns: &[Self], rows: &mut [f32]) {
+        let n = columns.len();
+        for (j, column) in columns.iter().enumerate() {
+            let lanes = column.to_array();
+            for (l, &v) in lanes.as_ref().iter().enumerate() {
+                rows[l * n + j] = v;
+            }
+        }
+    }
     fn abs(self) -> Self;
     fn lt(self, rhs: Self) -> Self;
     fn le(self, rhs: Self) -> Self;

@@ -228,10 +228,19 @@ impl<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool> Rows<R>
         first
     }
 
-    /// A gather costs more than the exponential it saves.
+    /// For rows of up to eight classes a select per class costs less than the exponential it
+    /// saves; beyond, and without a stash, `otherwise()`.
     #[inline(always)]
-    fn stashed_at(&mut self, _class: R, otherwise: impl FnOnce() -> R) -> R {
-        otherwise()
+    fn stashed_at(&mut self, class: R, otherwise: impl FnOnce() -> R) -> R {
+        if self.grad.is_empty() || self.classes > PARTIALS {
+            return otherwise();
+        }
+        let mut value = R::splat(0.0);
+        for j in 0..self.classes {
+            let stashed: R = self.load(self.grad, j);
+            value = R::select(class.eq(R::splat(j as f32)), stashed, value);
+        }
+        value
     }
 
     #[inline(always)]
@@ -306,8 +315,10 @@ pub(crate) const TRANSPOSED_MAX_CLASSES: usize = 16;
 
 /// `R::LANES` consecutive row-major rows of at most `W` classes (`W` one of 4, 8 and
 /// [`TRANSPOSED_MAX_CLASSES`], so that small rows move small arrays; `P = min(W, 8)` partial
-/// sums), copied into one vector per class (lane `l` = row `l`), with the stash beside them; the stash is copied back into
-/// the rows' gradient by [`Transposed::write_back`]. Hard targets only.
+/// sums), copied into one vector per class (lane `l` = row `l`; a full block by the lane
+/// type's [`load_columns`](crate::simd::SimdF32::load_columns)), with the stash beside them;
+/// the stash is copied back into the rows' gradient by [`Transposed::write_back`]. Hard
+/// targets only.
 pub(crate) struct Transposed<'a, R, const W: usize, const P: usize> {
     /// The block's rows of logits.
     rows: &'a [f32],
@@ -325,22 +336,22 @@ impl<'a, R: KernelMath, const W: usize, const P: usize> Transposed<'a, R, W, P> 
     #[inline(always)]
     pub(crate) fn new(rows: &'a [f32], grad: &'a mut [f32], classes: usize, valid: usize) -> Self {
         debug_assert!(classes <= W && P == W.min(PARTIALS));
-        let mut columns = [R::Array::default(); W];
-        for l in 0..R::LANES {
-            let row = l.min(valid - 1);
-            let logits = &rows[row * classes..(row + 1) * classes];
-            for (column, &z) in columns.iter_mut().zip(logits) {
-                column.as_mut()[l] = z;
+        let mut z = [R::splat(0.0); W];
+        if valid == R::LANES {
+            R::load_columns(rows, &mut z[..classes]);
+        } else {
+            let last = valid - 1;
+            for (j, z) in z.iter_mut().enumerate().take(classes) {
+                let mut column = R::Array::default();
+                for (l, lane) in column.as_mut().iter_mut().enumerate() {
+                    *lane = rows[l.min(last) * classes + j];
+                }
+                *z = R::from_array(column);
             }
         }
         Transposed {
             rows,
-            z: map_array(
-                columns,
-                R::splat(0.0),
-                #[inline(always)]
-                |a| R::from_array(a),
-            ),
+            z,
             stash: [R::splat(0.0); W],
             grad,
             classes,
@@ -382,15 +393,15 @@ impl<'a, R: KernelMath, const W: usize, const P: usize> Transposed<'a, R, W, P> 
         if self.grad.is_empty() {
             return;
         }
-        let columns = map_array(
-            self.stash,
-            R::Array::default(),
-            #[inline(always)]
-            |v| R::to_array(v),
-        );
-        for (l, row) in self.grad.chunks_exact_mut(self.classes).enumerate() {
-            for (g, column) in row.iter_mut().zip(&columns) {
-                *g = column.as_ref()[l];
+        let stash = &self.stash[..self.classes];
+        if self.valid == R::LANES {
+            R::store_columns(stash, self.grad);
+            return;
+        }
+        for (j, column) in stash.iter().enumerate() {
+            let column = column.to_array();
+            for (l, &g) in column.as_ref().iter().enumerate().take(self.valid) {
+                self.grad[l * self.classes + j] = g;
             }
         }
     }
@@ -470,5 +481,38 @@ impl<R: KernelMath, const W: usize, const P: usize> Rows<R> for Transposed<'_, R
             #[inline(always)]
             |x| ([], Some(value(x))),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::simd::{F32s, SimdF32, Single};
+    use wide::{f32x8, f32x16};
+
+    /// `load_columns` and `store_columns` of `V` transpose a block of `V::LANES` rows of
+    /// every width up to 24, and back.
+    fn columns_round_trip<V: SimdF32>() {
+        for n in 1..=24usize {
+            let rows: [f32; 16 * 24] = core::array::from_fn(|i| i as f32 * 0.5 - 7.0);
+            let rows = &rows[..V::LANES * n];
+            let mut columns = [V::zero(); 24];
+            V::load_columns(rows, &mut columns[..n]);
+            for (j, column) in columns[..n].iter().enumerate() {
+                for (l, &v) in column.to_array().as_ref().iter().enumerate() {
+                    assert_eq!(v.to_bits(), rows[l * n + j].to_bits(), "n={n} l={l} j={j}");
+                }
+            }
+            let mut back = [f32::NAN; 16 * 24];
+            V::store_columns(&columns[..n], &mut back[..V::LANES * n]);
+            assert_eq!(&back[..V::LANES * n], rows, "n={n}");
+        }
+    }
+
+    #[test]
+    fn columns_transpose_rows_on_every_lane_type() {
+        columns_round_trip::<F32s>();
+        columns_round_trip::<Single>();
+        columns_round_trip::<f32x8>();
+        columns_round_trip::<f32x16>();
     }
 }
