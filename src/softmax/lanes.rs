@@ -313,7 +313,7 @@ impl<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool> Rows<R>
 /// The most classes a [`Transposed`] block holds.
 pub(crate) const TRANSPOSED_MAX_CLASSES: usize = 16;
 
-/// `R::LANES` consecutive row-major rows of at most `W` classes (`W` one of 4, 8 and
+/// `R::LANES` consecutive row-major rows of at most `W` classes (`W` one of 4, 8, 12 and
 /// [`TRANSPOSED_MAX_CLASSES`], so that small rows move small arrays; `P = min(W, 8)` partial
 /// sums), copied into one vector per class (lane `l` = row `l`; a full block by the lane
 /// type's [`load_columns`](crate::simd::SimdF32::load_columns)), with the stash beside them;

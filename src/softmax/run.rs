@@ -238,6 +238,11 @@ impl<T: SoftmaxTarget, S: Sink> dispatch::Job for SimdRows<'_, '_, T, S> {
                     #[inline(always)]
                     |s, b, g| transposed_block::<V, T, 8, 8>(s, b, g),
                 ),
+                9..=12 => all_rows::<V, T, S>(
+                    self.0,
+                    #[inline(always)]
+                    |s, b, g| transposed_block::<V, T, 12, 8>(s, b, g),
+                ),
                 _ => all_rows::<V, T, S>(
                     self.0,
                     #[inline(always)]
@@ -512,13 +517,22 @@ fn transposed_block<R: KernelMath, T: SoftmaxTarget, const W: usize, const P: us
         false,
         #[inline(always)]
         |rows| {
-            let [class, weight] = rows.per_row(
-                #[inline(always)]
-                |r, _| {
-                    let t = targets[r];
-                    [t.class() as f32, row_weight(&pass, t)]
-                },
-            );
+            let (class, weight) = if pass.alpha.is_none() && pass.ignore_index.is_none() {
+                let [class] = rows.per_row(
+                    #[inline(always)]
+                    |r, _| [targets[r].class() as f32],
+                );
+                (class, R::splat(1.0))
+            } else {
+                let [class, weight] = rows.per_row(
+                    #[inline(always)]
+                    |r, _| {
+                        let t = targets[r];
+                        [t.class() as f32, row_weight(&pass, t)]
+                    },
+                );
+                (class, weight)
+            };
             HardTargets {
                 class,
                 logit: rows.logit_at(class),
