@@ -491,6 +491,7 @@ mod tests {
 
     /// `load_columns` and `store_columns` of `V` transpose a block of `V::LANES` rows of
     /// every width up to 24, and back.
+    #[inline(always)]
     fn columns_round_trip<V: SimdF32>() {
         for n in 1..=24usize {
             let rows: [f32; 16 * 24] = core::array::from_fn(|i| i as f32 * 0.5 - 7.0);
@@ -514,5 +515,28 @@ mod tests {
         columns_round_trip::<Single>();
         columns_round_trip::<f32x8>();
         columns_round_trip::<f32x16>();
+    }
+
+    /// The round trip on the AVX2 and AVX-512 lane types too, on every dispatch
+    /// level this CPU has.
+    #[cfg(all(target_arch = "x86_64", not(focal_loss_lanes8), not(focal_loss_lanes1)))]
+    #[test]
+    fn columns_transpose_rows_on_every_dispatch_level() {
+        use crate::dispatch::{Job, Level};
+        struct RoundTrip;
+        impl Job for RoundTrip {
+            type Output = usize;
+            #[inline(always)]
+            fn run<V: SimdF32>(self) -> usize {
+                columns_round_trip::<V>();
+                V::LANES
+            }
+        }
+        let detected = crate::dispatch::detected();
+        for level in [Level::Baseline, Level::Avx2, Level::Avx512] {
+            if level <= detected {
+                assert_eq!(crate::simd::x86::run(RoundTrip, level), 16, "{level:?}");
+            }
+        }
     }
 }
