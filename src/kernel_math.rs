@@ -8,7 +8,7 @@
 //!   elsewhere).
 //! - `f32`: [`Kernel::Libm`](crate::Kernel::Libm), libm's functions, one element.
 
-use crate::simd::{BasicOps, SimdF32};
+use crate::simd::{BasicOps, SimdF32, SimdMask};
 use core::ops::{BitAnd, BitOr, Not};
 
 /// One or more `f32` lanes with the IEEE basic operations and the elementary functions of one
@@ -180,7 +180,7 @@ impl KernelMath for f32 {
 }
 
 impl<V: SimdF32> KernelMath for V {
-    type Mask = V;
+    type Mask = V::Mask;
     const LANES: usize = <V as SimdF32>::LANES;
     type Array = <V as SimdF32>::Array;
     #[inline(always)]
@@ -243,27 +243,27 @@ impl<V: SimdF32> KernelMath for V {
         SimdF32::abs(self)
     }
     #[inline(always)]
-    fn ge(self, other: Self) -> Self {
+    fn ge(self, other: Self) -> V::Mask {
         SimdF32::ge(self, other)
     }
     #[inline(always)]
-    fn lt(self, other: Self) -> Self {
+    fn lt(self, other: Self) -> V::Mask {
         SimdF32::lt(self, other)
     }
     #[inline(always)]
-    fn eq(self, other: Self) -> Self {
+    fn eq(self, other: Self) -> V::Mask {
         SimdF32::eq(self, other)
     }
     #[inline(always)]
-    fn select(mask: Self, if_true: Self, if_false: Self) -> Self {
+    fn select(mask: V::Mask, if_true: Self, if_false: Self) -> Self {
         mask.select(if_true, if_false)
     }
     #[inline(always)]
-    fn all(mask: Self) -> bool {
-        SimdF32::all(mask)
+    fn all(mask: V::Mask) -> bool {
+        mask.all()
     }
     #[inline(always)]
-    fn any(mask: Self) -> bool {
-        SimdF32::any(mask)
+    fn any(mask: V::Mask) -> bool {
+        mask.any()
     }
 }

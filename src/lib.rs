@@ -44,6 +44,7 @@ mod sink;
 mod softmax;
 mod sum;
 mod target;
+mod total;
 #[cfg(feature = "train")]
 pub mod train;
 

@@ -1,6 +1,7 @@
 //! How per-element losses are reduced to one number, and the matching gradient scale.
 
 use crate::FocalError;
+use crate::total::Divisor;
 
 /// How [`loss`](crate::SigmoidFocal::loss) and
 /// [`loss_and_grad`](crate::SigmoidFocal::loss_and_grad) reduce the per-element losses.
@@ -39,10 +40,17 @@ impl Reduction {
     /// # Ok::<(), focal_loss::FocalError>(())
     /// ```
     pub fn divisor(self, count: usize) -> Result<f64, FocalError> {
+        let d = self.exact_divisor(count)?;
+        Ok(f64::from(d.hi) + f64::from(d.lo))
+    }
+
+    /// [`divisor`](Self::divisor) as the kernels use it: a pair of `f32`, exact for counts
+    /// below 2^48.
+    pub(crate) fn exact_divisor(self, count: usize) -> Result<Divisor, FocalError> {
         match self {
-            Reduction::Sum => Ok(1.0),
-            Reduction::Mean => Ok(if count == 0 { 1.0 } else { count as f64 }),
-            Reduction::MeanOver(n) if n.is_finite() && n > 0.0 => Ok(f64::from(n)),
+            Reduction::Sum => Ok(Divisor::of(1.0)),
+            Reduction::Mean => Ok(Divisor::of_count(count.max(1))),
+            Reduction::MeanOver(n) if n.is_finite() && n > 0.0 => Ok(Divisor::of(n)),
             Reduction::MeanOver(n) => Err(FocalError::InvalidNormalizer { value: n }),
         }
     }

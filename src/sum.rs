@@ -1,23 +1,32 @@
-//! A summation whose order is fixed by the algorithm, not by the hardware.
+//! Summations whose order is fixed by the algorithm, not by the hardware.
 //!
-//! Values arrive in index order, eight at a time (a wider vector is taken as consecutive groups
-//! of eight; one lane at a time is gathered into groups of eight, the last padded with
-//! zeros); lane `k` accumulates the elements `i ≡ k (mod 8)` in `f32` for a block of
-//! [`BLOCK`] groups, then the block's lanes are added in lane order into an `f64` total. The
-//! same inputs give the same bits on every target and at every vector width, and the error
-//! grows with the block length (16 terms per lane), not with the slice length.
+//! [`BlockSum`], the losses of a pass: values arrive in index order, eight at a time (a wider
+//! vector is taken as consecutive groups of eight; one lane at a time is gathered into groups
+//! of eight, the last padded with zeros); lane `k` accumulates the elements `i ≡ k (mod 8)` in
+//! `f32` for a block of [`BLOCK`] groups, then the block's lanes are added in lane order into
+//! a compensated pair of `f32` ([`Pair`]). The error grows with the block length (16 terms
+//! per lane), not with the slice length, and no `f64` is involved.
+//!
+//! A softmax row's class sums: class `j` goes to [`Compensated`] partial `j mod 8`
+//! ([`PARTIALS`]) in increasing `j`, and [`fold_partials`] folds the eight in one tree. The
+//! partials fill the same way whether a vector holds one row per lane (partial `j mod 8` of
+//! every lane) or eight consecutive classes of a row (one partial per lane), so both
+//! traversals give the same bits.
+//!
+//! Either way the same inputs give the same bits on every target and at every vector width.
 
 use crate::kernel_math::KernelMath;
+use crate::total::Pair;
 use wide::f32x8;
 
-/// Vectors accumulated in `f32` before a block is folded into the `f64` total.
+/// Vectors accumulated in `f32` before a block is folded into the total.
 const BLOCK: u32 = 16;
 
 /// A deterministic, blocked sum of `f32x8` values.
 pub(crate) struct BlockSum {
     lanes: f32x8,
     pending: u32,
-    total: f64,
+    total: Pair,
     /// A group of eight being gathered from values that arrive fewer than eight at a time.
     group: [f32; 8],
     /// Values in `group`.
@@ -29,7 +38,7 @@ impl BlockSum {
         BlockSum {
             lanes: f32x8::ZERO,
             pending: 0,
-            total: 0.0,
+            total: Pair::ZERO,
             group: [0.0; 8],
             gathered: 0,
         }
@@ -68,16 +77,20 @@ impl BlockSum {
     /// Inlined on vector targets, so that the sum's state stays in registers across the loop
     /// (a call takes its address); one-lane targets keep one copy, for flash.
     #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        inline(never)
+    )]
     fn fold(&mut self) {
         for v in self.lanes.to_array() {
-            self.total += f64::from(v);
+            self.total.add(v);
         }
         self.lanes = f32x8::ZERO;
         self.pending = 0;
     }
 
     /// The sum of everything added.
-    pub(crate) fn finish(mut self) -> f64 {
+    pub(crate) fn finish(&mut self) -> Pair {
         if self.gathered != 0 {
             // Pad the last group with zeros, as a wider vector's padded tail is.
             self.group[self.gathered..].fill(0.0);

@@ -10,7 +10,7 @@
 //! Error budget: [`EXP_MAX_ULP`](super::EXP_MAX_ULP), measured by the crate's tests.
 
 use super::{LN2_HI, LN2_LO};
-use crate::simd::{SimdF32, SimdI32};
+use crate::simd::{SimdF32, SimdI32, SimdMask};
 
 /// `1.5 · 2^23`: adding and subtracting it rounds a float of magnitude < 2^22 to an integer
 /// (round-half-even) with plain additions, identically on every target.

@@ -8,7 +8,7 @@
 //! Error budgets: [`LN_MAX_ULP`](super::LN_MAX_ULP), [`LN_1P_MAX_ULP`](super::LN_1P_MAX_ULP).
 
 use super::{LN2_HI, LN2_LO};
-use crate::simd::{SimdF32, SimdI32};
+use crate::simd::{SimdF32, SimdI32, SimdMask};
 
 /// Bits of √½ (rounded): mantissas at or above it keep exponent k, below it borrow one.
 const SQRT_HALF_BITS: i32 = 0x3f35_04f3;
@@ -29,20 +29,20 @@ pub(crate) fn ln_normal<V: SimdF32>(x: V) -> V {
 
 /// `ln(x) + k_extra·ln 2` for positive, finite, normal `x`.
 #[inline(always)]
-fn ln_scaled<V: SimdF32>(x: V, k_extra: Option<V::Int>) -> V {
+fn ln_scaled<V: SimdF32>(x: V, k_extra: Option<V>) -> V {
     let bits = x.to_int_bits() + V::Int::splat(ONE_BITS - SQRT_HALF_BITS);
     let k = (bits >> 23_u32) - V::Int::splat(127);
-    let k = match k_extra {
-        Some(extra) => k + extra,
-        None => k,
-    };
     let m = V::from_int_bits((bits & V::Int::splat(MANTISSA_MASK)) + V::Int::splat(SQRT_HALF_BITS));
     let f = m - V::splat(1.0);
     let s = f / (V::splat(2.0) + f);
     let z = s * s;
     let r = z * (V::splat(R1) + z * (V::splat(R2) + z * (V::splat(R3) + z * V::splat(R4))));
     let hfsq = V::splat(0.5) * f * f;
-    let kf = V::from_int(k);
+    // Small integers: the conversion and the addition are exact.
+    let kf = match k_extra {
+        Some(extra) => V::from_int(k) + extra,
+        None => V::from_int(k),
+    };
     (((s * (hfsq + r) + kf * V::splat(LN2_LO)) - hfsq) + f) + kf * V::splat(LN2_HI)
 }
 
@@ -53,7 +53,7 @@ pub(crate) fn ln<V: SimdF32>(x: V) -> V {
     let zero = V::zero();
     let subnormal = x.lt(V::splat(f32::MIN_POSITIVE));
     let lifted = subnormal.select(x * V::splat(TWO_POW_24), x);
-    let k_extra = subnormal.to_int_bits() & V::Int::splat(-24);
+    let k_extra = subnormal.select(V::splat(-24.0), zero);
     let y = ln_scaled(lifted, Some(k_extra));
     let y = x.eq(zero).select(V::splat(f32::NEG_INFINITY), y);
     let y = x.eq(V::splat(f32::INFINITY)).select(x, y);

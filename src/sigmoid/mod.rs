@@ -169,10 +169,10 @@ impl SigmoidFocal {
         reduction: Reduction,
         sink: impl FnOnce(f32) -> S,
     ) -> Result<f32, FocalError> {
-        let divisor = reduction.divisor(logits.len())?;
-        let sink = sink((1.0 / divisor) as f32);
+        let divisor = reduction.exact_divisor(logits.len())?;
+        let sink = sink(divisor.reciprocal());
         let sum = run::<T, S, WEIGHTED>(self.pass(), logits, targets, weights, sink)?;
-        Ok((sum / divisor) as f32)
+        Ok(sum.divided_by(divisor))
     }
 
     /// The reduced loss.

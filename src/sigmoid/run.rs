@@ -7,10 +7,11 @@ use crate::Kernel;
 use crate::dispatch;
 use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
-use crate::simd::{F32s, SimdF32, WIDTH};
+use crate::simd::{F32s, SimdF32, SimdMask, WIDTH};
 use crate::sink::{Sink, Writes};
 use crate::sum::BlockSum;
 use crate::target::BinaryTarget;
+use crate::total::Pair;
 
 /// One pass's hyper-parameters.
 #[derive(Clone, Copy)]
@@ -31,7 +32,7 @@ pub(crate) fn run<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
     targets: &[T],
     weights: &[f32],
     mut sink: S,
-) -> Result<f64, FocalError> {
+) -> Result<Pair, FocalError> {
     let n = logits.len();
     check_len(Operand::Targets, n, targets.len())?;
     if WEIGHTED {
@@ -77,9 +78,9 @@ struct SimdSweep<'i, 's, T, S, const WEIGHTED: bool> {
 impl<T: BinaryTarget, S: Sink, const WEIGHTED: bool> dispatch::Job
     for SimdSweep<'_, '_, T, S, WEIGHTED>
 {
-    type Output = (f64, bool);
+    type Output = (Pair, bool);
     #[inline(always)]
-    fn run<V: SimdF32>(self) -> (f64, bool) {
+    fn run<V: SimdF32>(self) -> (Pair, bool) {
         let mut element = SimdElement::<T>::new(self.inputs.pass);
         // With vector lanes, γ = 2 (RetinaNet's, the common case) gets a loop of its own,
         // where the γ variant is a constant: no branch on it per vector, and nothing held in
@@ -171,7 +172,7 @@ fn sweep<V: SimdF32, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
     inputs: Inputs<'_, T>,
     sink: &mut S,
     element: impl Element<V>,
-) -> (f64, bool) {
+) -> (Pair, bool) {
     let Inputs {
         pass,
         logits,
@@ -187,7 +188,7 @@ fn sweep<V: SimdF32, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
     };
     let out = sink.out();
     let mut sum = BlockSum::new();
-    let mut bad = V::zero();
+    let mut bad = V::zero().lt(V::zero());
     // Whole vectors: zipped chunks of exactly `lanes` values, one counter and no bounds
     // checks. Without weights the logits stand in for them (the chunk is not read).
     let ws_source = if WEIGHTED { weights } else { logits };
@@ -252,7 +253,7 @@ impl<V: SimdF32, E: Element<V>> Step<V, E> {
         t: V,
         w: V,
         sum: &mut BlockSum,
-        bad: &mut V,
+        bad: &mut V::Mask,
     ) -> V {
         let (zero, one) = (V::zero(), V::splat(1.0));
         let (fl, dfl) = self.element.focal(x, t);

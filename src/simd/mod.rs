@@ -108,6 +108,9 @@ pub(crate) trait SimdF32:
 {
     /// The matching vector of `i32` lanes.
     type Int: SimdI32;
+    /// The result of a lane-wise comparison: all-ones / all-zeros lanes of `Self` on vector
+    /// types, a `bool` on [`Single`], whose selects are then a conditional move.
+    type Mask: SimdMask<Self>;
     /// The lanes as an array, `[f32; LANES]`.
     type Array: Copy + Default + AsRef<[f32]> + AsMut<[f32]>;
     /// The number of lanes.
@@ -170,19 +173,27 @@ pub(crate) trait SimdF32:
         }
     }
     fn abs(self) -> Self;
-    fn lt(self, rhs: Self) -> Self;
-    fn le(self, rhs: Self) -> Self;
-    fn gt(self, rhs: Self) -> Self;
-    fn ge(self, rhs: Self) -> Self;
-    fn eq(self, rhs: Self) -> Self;
-    /// `if_true` where the mask `self` is set, else `if_false`.
-    fn select(self, if_true: Self, if_false: Self) -> Self;
-    fn any(self) -> bool;
-    fn all(self) -> bool;
+    fn lt(self, rhs: Self) -> Self::Mask;
+    fn le(self, rhs: Self) -> Self::Mask;
+    fn gt(self, rhs: Self) -> Self::Mask;
+    fn ge(self, rhs: Self) -> Self::Mask;
+    fn eq(self, rhs: Self) -> Self::Mask;
     fn to_int_bits(self) -> Self::Int;
     fn from_int_bits(bits: Self::Int) -> Self;
     /// Exact conversion of small integers.
     fn from_int(v: Self::Int) -> Self;
+}
+
+/// A lane-wise condition on the lanes `V`, from one of `V`'s comparisons.
+pub(crate) trait SimdMask<V>:
+    Copy + BitAnd<Output = Self> + BitOr<Output = Self> + Not<Output = Self>
+{
+    /// `if_true` in the lanes where the condition holds, else `if_false`.
+    fn select(self, if_true: V, if_false: V) -> V;
+    /// Whether the condition holds in any lane.
+    fn any(self) -> bool;
+    /// Whether the condition holds in every lane.
+    fn all(self) -> bool;
 }
 
 /// `i32` lanes, the integer view of a [`SimdF32`].
@@ -232,8 +243,24 @@ macro_rules! simd_impl {
             }
         }
 
+        impl SimdMask<$f> for $f {
+            #[inline(always)]
+            fn select(self, if_true: Self, if_false: Self) -> Self {
+                $f::select(self, if_true, if_false)
+            }
+            #[inline(always)]
+            fn any(self) -> bool {
+                $f::any(self)
+            }
+            #[inline(always)]
+            fn all(self) -> bool {
+                $f::all(self)
+            }
+        }
+
         impl SimdF32 for $f {
             type Int = $i;
+            type Mask = $f;
             type Array = [f32; $n];
             const LANES: usize = $n;
             #[inline(always)]
@@ -272,18 +299,6 @@ macro_rules! simd_impl {
             #[inline(always)]
             fn eq(self, rhs: Self) -> Self {
                 self.simd_eq(rhs)
-            }
-            #[inline(always)]
-            fn select(self, if_true: Self, if_false: Self) -> Self {
-                $f::select(self, if_true, if_false)
-            }
-            #[inline(always)]
-            fn any(self) -> bool {
-                $f::any(self)
-            }
-            #[inline(always)]
-            fn all(self) -> bool {
-                $f::all(self)
             }
             #[inline(always)]
             fn to_int_bits(self) -> $i {

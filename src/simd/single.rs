@@ -2,12 +2,13 @@
 //! without vector registers (Cortex-M), where `wide` would lower a vector to one copy of
 //! scalar code per lane and spill the lanes to the stack.
 //!
-//! Every operation is the same IEEE-754 operation a vector lane performs, and masks are the
-//! same all-ones / all-zeros bit patterns, so one lane computes the same bits as sixteen.
+//! Every operation is the same IEEE-754 operation a vector lane performs, and a comparison
+//! selects the same value a vector lane's mask selects, so one lane computes the same bits as
+//! sixteen.
 
 use core::ops::{Add, BitAnd, BitOr, BitOrAssign, Div, Mul, Neg, Not, Shl, Shr, Sub};
 
-use super::{SimdF32, SimdI32};
+use super::{SimdF32, SimdI32, SimdMask};
 
 /// One `f32` lane.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -20,12 +21,6 @@ pub(crate) struct Single(pub(crate) f32);
 pub(crate) struct SingleInt(pub(crate) i32);
 
 impl Single {
-    /// The mask of a comparison: all bits set where `holds`.
-    #[inline(always)]
-    fn mask(holds: bool) -> Self {
-        Single(f32::from_bits(if holds { u32::MAX } else { 0 }))
-    }
-
     /// Bitwise combination of two lanes.
     #[inline(always)]
     fn bits(self, rhs: Self, op: impl Fn(u32, u32) -> u32) -> Self {
@@ -134,8 +129,27 @@ impl SimdI32 for SingleInt {
     }
 }
 
+/// A comparison's result on one lane is a `bool`, so a select is a conditional move (no
+/// mask held in a register and combined bit by bit). A vector lane type selects by its
+/// all-ones / all-zeros masks, which picks the same value.
+impl SimdMask<Single> for bool {
+    #[inline(always)]
+    fn select(self, if_true: Single, if_false: Single) -> Single {
+        if self { if_true } else { if_false }
+    }
+    #[inline(always)]
+    fn any(self) -> bool {
+        self
+    }
+    #[inline(always)]
+    fn all(self) -> bool {
+        self
+    }
+}
+
 impl SimdF32 for Single {
     type Int = SingleInt;
+    type Mask = bool;
     type Array = [f32; 1];
     const LANES: usize = 1;
     #[inline(always)]
@@ -165,39 +179,24 @@ impl SimdF32 for Single {
         Single(f32::from_bits(self.0.to_bits() & 0x7fff_ffff))
     }
     #[inline(always)]
-    fn lt(self, rhs: Self) -> Self {
-        Self::mask(self.0 < rhs.0)
+    fn lt(self, rhs: Self) -> bool {
+        self.0 < rhs.0
     }
     #[inline(always)]
-    fn le(self, rhs: Self) -> Self {
-        Self::mask(self.0 <= rhs.0)
+    fn le(self, rhs: Self) -> bool {
+        self.0 <= rhs.0
     }
     #[inline(always)]
-    fn gt(self, rhs: Self) -> Self {
-        Self::mask(self.0 > rhs.0)
+    fn gt(self, rhs: Self) -> bool {
+        self.0 > rhs.0
     }
     #[inline(always)]
-    fn ge(self, rhs: Self) -> Self {
-        Self::mask(self.0 >= rhs.0)
+    fn ge(self, rhs: Self) -> bool {
+        self.0 >= rhs.0
     }
     #[inline(always)]
-    fn eq(self, rhs: Self) -> Self {
-        Self::mask(self.0 == rhs.0)
-    }
-    /// By the mask's sign bit. Every mask comes from a comparison (all bits set or none), so
-    /// this equals `wide`'s selects, whether they blend by sign bit (SSE4.1, AVX) or bit by
-    /// bit (SSE2, NEON).
-    #[inline(always)]
-    fn select(self, if_true: Self, if_false: Self) -> Self {
-        if self.any() { if_true } else { if_false }
-    }
-    #[inline(always)]
-    fn any(self) -> bool {
-        self.0.to_bits() >> 31 != 0
-    }
-    #[inline(always)]
-    fn all(self) -> bool {
-        self.any()
+    fn eq(self, rhs: Self) -> bool {
+        self.0 == rhs.0
     }
     #[inline(always)]
     fn to_int_bits(self) -> SingleInt {

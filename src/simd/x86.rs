@@ -24,7 +24,7 @@
 use core::arch::x86_64::*;
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Shl, Shr, Sub};
 
-use super::{SimdF32, SimdI32};
+use super::{SimdF32, SimdI32, SimdMask};
 use crate::dispatch::{Job, Level};
 
 /// The best level this CPU and OS support: AVX-512F and AVX2 need their CPUID bits and the
@@ -221,8 +221,31 @@ impl SimdI32 for Avx2Int {
     }
 }
 
+impl SimdMask<Avx2> for Avx2 {
+    /// By the mask's sign bit, as `wide`'s AVX select.
+    #[inline(always)]
+    fn select(self, if_true: Self, if_false: Self) -> Self {
+        // SAFETY: see the module's soundness note.
+        unsafe {
+            Avx2(
+                _mm256_blendv_ps(if_false.0, if_true.0, self.0),
+                _mm256_blendv_ps(if_false.1, if_true.1, self.1),
+            )
+        }
+    }
+    #[inline(always)]
+    fn any(self) -> bool {
+        self.sign_bits() != 0
+    }
+    #[inline(always)]
+    fn all(self) -> bool {
+        self.sign_bits() == 0xffff
+    }
+}
+
 impl SimdF32 for Avx2 {
     type Int = Avx2Int;
+    type Mask = Self;
     type Array = [f32; 16];
     const LANES: usize = 16;
     #[inline(always)]
@@ -274,25 +297,6 @@ impl SimdF32 for Avx2 {
     #[inline(always)]
     fn eq(self, rhs: Self) -> Self {
         self.compare::<_CMP_EQ_OQ>(rhs)
-    }
-    /// By the mask's sign bit, as `wide`'s AVX select.
-    #[inline(always)]
-    fn select(self, if_true: Self, if_false: Self) -> Self {
-        // SAFETY: see the module's soundness note.
-        unsafe {
-            Avx2(
-                _mm256_blendv_ps(if_false.0, if_true.0, self.0),
-                _mm256_blendv_ps(if_false.1, if_true.1, self.1),
-            )
-        }
-    }
-    #[inline(always)]
-    fn any(self) -> bool {
-        self.sign_bits() != 0
-    }
-    #[inline(always)]
-    fn all(self) -> bool {
-        self.sign_bits() == 0xffff
     }
     #[inline(always)]
     fn to_int_bits(self) -> Avx2Int {
@@ -409,8 +413,26 @@ impl SimdI32 for Avx512Int {
     }
 }
 
+impl SimdMask<Avx512> for Avx512 {
+    /// By the mask's sign bit, as the other lane types select.
+    #[inline(always)]
+    fn select(self, if_true: Self, if_false: Self) -> Self {
+        // SAFETY: see the module's soundness note.
+        Avx512(unsafe { _mm512_mask_blend_ps(self.sign_bits(), if_false.0, if_true.0) })
+    }
+    #[inline(always)]
+    fn any(self) -> bool {
+        self.sign_bits() != 0
+    }
+    #[inline(always)]
+    fn all(self) -> bool {
+        self.sign_bits() == 0xffff
+    }
+}
+
 impl SimdF32 for Avx512 {
     type Int = Avx512Int;
+    type Mask = Self;
     type Array = [f32; 16];
     const LANES: usize = 16;
     #[inline(always)]
@@ -455,20 +477,6 @@ impl SimdF32 for Avx512 {
     #[inline(always)]
     fn eq(self, rhs: Self) -> Self {
         self.compare::<_CMP_EQ_OQ>(rhs)
-    }
-    /// By the mask's sign bit, as the other lane types select.
-    #[inline(always)]
-    fn select(self, if_true: Self, if_false: Self) -> Self {
-        // SAFETY: see the module's soundness note.
-        Avx512(unsafe { _mm512_mask_blend_ps(self.sign_bits(), if_false.0, if_true.0) })
-    }
-    #[inline(always)]
-    fn any(self) -> bool {
-        self.sign_bits() != 0
-    }
-    #[inline(always)]
-    fn all(self) -> bool {
-        self.sign_bits() == 0xffff
     }
     #[inline(always)]
     fn to_int_bits(self) -> Avx512Int {

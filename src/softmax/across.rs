@@ -9,7 +9,7 @@
 //! `V::LANES` rows are folded and finished together, as by the one-row-per-lane traversals.
 
 use super::math::{Class, Reads, Rows};
-use crate::simd::{SimdF32, array_from_fn, map_array};
+use crate::simd::{SimdF32, SimdMask, array_from_fn, map_array};
 use crate::sum::{Compensated, PARTIALS, fold_partials};
 use crate::target::SoftmaxTarget;
 
@@ -114,7 +114,7 @@ impl<'a, T: SoftmaxTarget> Across<'a, T> {
     /// The number of groups of eight classes, and the lanes of the last group that hold a
     /// class.
     #[inline(always)]
-    fn groups<V: SimdF32>(&self) -> (usize, V) {
+    fn groups<V: SimdF32>(&self) -> (usize, V::Mask) {
         let groups = self.classes.div_ceil(PARTIALS);
         let last = self.classes - PARTIALS * (groups - 1);
         (groups, lane_in_group::<V>().lt(V::splat(last as f32)))
@@ -146,7 +146,13 @@ impl<'a, T: SoftmaxTarget> Across<'a, T> {
     /// lanes `8h .. 8h + 8`, the loads merged by `first_half` (lanes below 8). Lanes past a
     /// row's classes hold whatever follows them.
     #[inline(always)]
-    fn load_floats<V: SimdF32>(&self, values: &[f32], set: Set, g: usize, first_half: V) -> V {
+    fn load_floats<V: SimdF32>(
+        &self,
+        values: &[f32],
+        set: Set,
+        g: usize,
+        first_half: V::Mask,
+    ) -> V {
         let start = PARTIALS * g;
         let a = set.rows[0] * self.classes + start;
         let low = V::load(&values[a..]);

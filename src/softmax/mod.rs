@@ -305,8 +305,8 @@ impl<'a> SoftmaxFocal<'a> {
         let pass = self.pass();
         let rows = checked_rows(&pass, logits, targets)?;
         let counted = counted_rows(&pass, rows, targets)?;
-        let divisor = reduction.divisor(counted)?;
-        Ok((run(pass, logits, targets, SumOnly)? / divisor) as f32)
+        let divisor = reduction.exact_divisor(counted)?;
+        Ok(run(pass, logits, targets, SumOnly)?.divided_by(divisor))
     }
 
     /// Writes each sample's (or pixel's) loss to `out`, of length `logits.len() / C`; ignored
@@ -358,9 +358,9 @@ impl<'a> SoftmaxFocal<'a> {
         let mut sink = Gradient { grad, scale: 1.0 };
         sink.check_len(logits.len())?;
         let counted = counted_rows(&pass, rows, targets)?;
-        let divisor = reduction.divisor(counted)?;
-        sink.scale = (1.0 / divisor) as f32;
+        let divisor = reduction.exact_divisor(counted)?;
+        sink.scale = divisor.reciprocal();
         let sum = run(pass, logits, targets, sink)?;
-        Ok((sum / divisor) as f32)
+        Ok(sum.divided_by(divisor))
     }
 }

@@ -27,6 +27,7 @@ use crate::simd::{SimdF32, Single};
 use crate::sink::{Sink, Writes};
 use crate::sum::BlockSum;
 use crate::target::SoftmaxTarget;
+use crate::total::Pair;
 
 /// From this class count on, row-major rows are read across the lanes ([`Across`]).
 const ACROSS_MIN_CLASSES: usize = 16;
@@ -133,14 +134,13 @@ fn validate_soft<T: SoftmaxTarget>(shape: Shape, targets: &[T]) -> Result<(), Fo
     let rows = targets.len() / shape.classes;
     for row in 0..rows {
         let base = shape.base(row);
-        let sum: f64 = (0..shape.classes)
-            .map(|j| f64::from(targets[base + j * shape.stride()].probability()))
-            .sum();
-        if (sum - 1.0).abs() > f64::from(super::SOFT_TARGET_SUM_TOLERANCE) {
-            return Err(FocalError::TargetRowSum {
-                row,
-                sum: sum as f32,
-            });
+        let mut sum = Pair::ZERO;
+        for j in 0..shape.classes {
+            sum.add(targets[base + j * shape.stride()].probability());
+        }
+        // The renormalised pair's `hi` is its sum rounded to `f32`.
+        if (sum.hi - 1.0).abs() > super::SOFT_TARGET_SUM_TOLERANCE {
+            return Err(FocalError::TargetRowSum { row, sum: sum.hi });
         }
     }
     Ok(())
@@ -154,7 +154,7 @@ pub(crate) fn run<T: SoftmaxTarget, S: Sink>(
     logits: &[f32],
     targets: &[T],
     mut sink: S,
-) -> Result<f64, FocalError> {
+) -> Result<Pair, FocalError> {
     let scale = sink.grad_scale();
     let inputs = Inputs {
         pass,
@@ -178,13 +178,13 @@ pub(crate) fn run<T: SoftmaxTarget, S: Sink>(
 /// writes no gradient compiles none, and a firmware that links one entry point links one
 /// pass.
 #[inline(never)]
-fn simd_rows<T: SoftmaxTarget, S: Sink>(inputs: Inputs<'_, '_, T, S>) -> Result<f64, FocalError> {
+fn simd_rows<T: SoftmaxTarget, S: Sink>(inputs: Inputs<'_, '_, T, S>) -> Result<Pair, FocalError> {
     dispatch::run(SimdRows(inputs))
 }
 
 /// [`all_rows`] with `Kernel::Libm`, one row at a time (see [`simd_rows`]).
 #[inline(never)]
-fn libm_rows<T: SoftmaxTarget, S: Sink>(inputs: Inputs<'_, '_, T, S>) -> Result<f64, FocalError> {
+fn libm_rows<T: SoftmaxTarget, S: Sink>(inputs: Inputs<'_, '_, T, S>) -> Result<Pair, FocalError> {
     all_rows::<f32, T, S>(inputs, lane_block)
 }
 
@@ -214,7 +214,7 @@ struct Step<'a, T> {
 struct SimdRows<'a, 'o, T, S>(Inputs<'a, 'o, T, S>);
 
 impl<T: SoftmaxTarget, S: Sink> dispatch::Job for SimdRows<'_, '_, T, S> {
-    type Output = Result<f64, FocalError>;
+    type Output = Result<Pair, FocalError>;
     #[inline(always)]
     fn run<V: SimdF32>(self) -> Self::Output {
         let Shape { classes, spatial } = self.0.pass.shape;
@@ -264,7 +264,7 @@ impl<T: SoftmaxTarget, S: Sink> dispatch::Job for SimdRows<'_, '_, T, S> {
 fn all_rows<R: KernelMath, T: SoftmaxTarget, S: Sink>(
     inputs: Inputs<'_, '_, T, S>,
     mut block: impl FnMut(Step<'_, T>, Block, &mut [f32]) -> (R, R),
-) -> Result<f64, FocalError> {
+) -> Result<Pair, FocalError> {
     let Inputs {
         pass,
         logits,
