@@ -5,15 +5,11 @@
 
 use cortex_m::peripheral::SYST;
 use cortex_m::peripheral::syst::SystClkSource;
-use cortex_m_semihosting::debug;
+use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 
 /// Ends the program with the semihosting exit code qemu turns into its own: 0 or 1.
 pub fn exit(ok: bool) -> ! {
-    debug::exit(if ok {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
+    debug::exit(if ok { EXIT_SUCCESS } else { EXIT_FAILURE });
     #[allow(clippy::empty_loop)]
     loop {}
 }
