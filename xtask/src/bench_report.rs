@@ -274,16 +274,20 @@ fn render_builds(builds: &[Build], simd: &[(Build, Measurement)]) -> String {
     if builds.len() < 2 {
         return String::new();
     }
-    let mut out = String::from("\n### `simd` in every build\n\n| group | N |");
-    let fraction = |b: &Build| *b != Build::Native && builds.contains(&Build::Native);
-    for b in builds {
-        let _ = write!(out, " {b:?} |");
-    }
-    for b in builds.iter().filter(|b| fraction(b)) {
-        let _ = write!(out, " {b:?} / native |");
-    }
-    out += "\n|---|---|";
-    out += &"---:|".repeat(builds.len() + builds.iter().filter(|b| fraction(b)).count());
+    let native = builds.contains(&Build::Native);
+    let fractions: Vec<Build> = builds
+        .iter()
+        .copied()
+        .filter(|b| native && *b != Build::Native)
+        .collect();
+    let header = ["group".to_owned(), "N".to_owned()].into_iter();
+    let header = header.chain(builds.iter().map(|b| format!("{b:?}")));
+    let header = header.chain(fractions.iter().map(|b| format!("{b:?} / native")));
+    let mut out = "\n### `simd` in every build\n\n".to_owned() + &markdown::row(header);
+    out += &format!(
+        "|---|---|{}\n",
+        "---:|".repeat(builds.len() + fractions.len())
+    );
     let mut keys: Vec<(&str, &str)> = simd
         .iter()
         .map(|(_, m)| (m.group.as_str(), m.parameter.as_str()))
@@ -291,28 +295,22 @@ fn render_builds(builds: &[Build], simd: &[(Build, Measurement)]) -> String {
     keys.sort_by_key(|(g, p)| (*g, p.parse::<u64>().unwrap_or(u64::MAX), *p));
     keys.dedup();
     for (group, parameter) in keys {
-        let ns = |build: &Build| {
+        let ns = |build: Build| {
             simd.iter()
-                .find(|(b, m)| b == build && m.group == group && m.parameter == parameter)
+                .find(|(b, m)| *b == build && m.group == group && m.parameter == parameter)
                 .map(|(_, m)| m.ns_per_element)
         };
-        let _ = write!(out, "\n| `{group}` | {parameter} |");
-        for b in builds {
-            let _ = write!(
-                out,
-                " {} |",
-                ns(b).map_or("–".into(), |v| format!("{v:.3}"))
-            );
-        }
-        for b in builds.iter().filter(|b| fraction(b)) {
-            let cell = match (ns(b), ns(&Build::Native)) {
-                (Some(t), Some(native)) => format!("{:.0} %", 100.0 * native / t),
-                _ => "–".into(),
-            };
-            let _ = write!(out, " {cell} |");
-        }
+        let times = builds
+            .iter()
+            .map(|b| ns(*b).map_or("–".into(), |v| format!("{v:.3}")));
+        let fraction = |b: &Build| match (ns(*b), ns(Build::Native)) {
+            (Some(t), Some(native)) => format!("{:.0} %", 100.0 * native / t),
+            _ => "–".into(),
+        };
+        let cells = [format!("`{group}`"), parameter.to_owned()].into_iter();
+        out += &markdown::row(cells.chain(times).chain(fractions.iter().map(fraction)));
     }
-    out + "\n"
+    out
 }
 
 /// The report's heading and machine facts; the builds' sections follow.
