@@ -300,8 +300,9 @@ def main():
         for gamma in GAMMAS:
             for alpha in [None, alpha_vector(C)]:
                 for kind, z, target in samples_of[C]:
+                    hard = isinstance(target, int)
                     key = dict(C=C, gamma=gamma, alpha=None if alpha is None else "vector",
-                               kind=kind, target=target if isinstance(target, int) else "soft")
+                               kind=kind, target=target if hard else "soft")
                     el, eg, scales, max_p, p, q = exact_case(z, gamma, target, alpha)
                     with mp.workdps(DPS_CHECK):
                         hl, hg, _, _, _, _ = exact_case(z, gamma, target, alpha)
@@ -321,7 +322,7 @@ def main():
                     if C <= 10:
                         coords = range(C)
                     else:
-                        tc = target if isinstance(target, int) else 0
+                        tc = target if hard else 0
                         coords = sorted({0, 1, C - 1, tc, z.index(max(z)), z.index(min(z))})
                     for j in coords:
                         if scales[j] == 0:
@@ -348,7 +349,7 @@ def main():
                     has_nan = math.isnan(tl) or any(math.isnan(v) for v in tg)
                     # The p whose 1 - p torch forms by subtraction: p_c for a hard
                     # target, every p_k for a soft one.
-                    p_sub = float(p[target]) if isinstance(target, int) else float(max_p)
+                    p_sub = float(p[target]) if hard else float(max_p)
                     if kind in CHECKED_KINDS and p_sub < CHECK_MAX_P:
                         if err > worst.get(kind, (-1.0, None))[0]:
                             worst[kind] = (err, key)
@@ -357,10 +358,7 @@ def main():
                                             f"(tol {tolerance(p_sub):.3g}); loss {tl!r} vs "
                                             f"{el64!r}, grad {tg} vs {eg64}")
                     else:
-                        if isinstance(target, int):
-                            eq = [to_f64(q[target])]
-                        else:
-                            eq = [to_f64(v) for v in q]
+                        eq = [to_f64(q[target])] if hard else [to_f64(v) for v in q]
                         unchecked.append((err, key, (tl, tg, tq), (el64, eg64, eq)))
                     if has_nan:
                         nan_cases.append(key)
