@@ -84,18 +84,12 @@ impl Build {
 
     /// The build's directory under the baseline target dir (for its criterion results), the
     /// RUSTFLAGS it adds (then it is built in that directory too), and its dispatch cap.
-    fn spec(
-        self,
-    ) -> (
-        Option<&'static str>,
-        Option<&'static str>,
-        Option<&'static str>,
-    ) {
+    fn spec(self) -> [Option<&'static str>; 3] {
         match self {
-            Build::Default => (None, None, None),
-            Build::Sse2 => (Some("sse2"), None, Some("baseline")),
-            Build::Avx2 => (Some("avx2"), None, Some("avx2")),
-            Build::Native => (Some("native"), Some("-C target-cpu=native"), None),
+            Build::Default => [None, None, None],
+            Build::Sse2 => [Some("sse2"), None, Some("baseline")],
+            Build::Avx2 => [Some("avx2"), None, Some("avx2")],
+            Build::Native => [Some("native"), Some("-C target-cpu=native"), None],
         }
     }
 }
@@ -149,7 +143,7 @@ fn run_build(
     args: &Args,
     label: &str,
 ) -> Result<(String, Vec<Measurement>)> {
-    let (subdir, rustflags, dispatch) = build.spec();
+    let [subdir, rustflags, dispatch] = build.spec();
     let results_dir = subdir.map_or(base_dir.to_path_buf(), |dir| base_dir.join(dir));
     let target_dir = if rustflags.is_some() {
         &results_dir
