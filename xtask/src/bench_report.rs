@@ -145,16 +145,13 @@ fn run_build(
 ) -> Result<(String, Vec<Measurement>)> {
     let [subdir, rustflags, dispatch] = build.spec();
     let results_dir = subdir.map_or(base_dir.to_path_buf(), |dir| base_dir.join(dir));
-    let target_dir = if rustflags.is_some() {
-        &results_dir
-    } else {
-        base_dir
-    };
+    let target_dir = rustflags.map_or(base_dir, |_| &results_dir);
+    let criterion_dir = results_dir.join("criterion");
     // Relative to the workspace root when inside it: cargo runs from the root and runs
     // the bench binary in its package root, which is the same directory.
     let root = crate::workspace_root();
     let relative = |dir: &Path| dir.strip_prefix(&root).unwrap_or(dir).display().to_string();
-    let criterion_home = relative(&results_dir.join("criterion"));
+    let criterion_home = relative(&criterion_dir);
     let mut cmd = CargoCmd::new("bench")
         .args(BENCHES.iter().flat_map(|b| ["--bench", b]))
         .args(["--target-dir".to_owned(), relative(target_dir)])
@@ -167,7 +164,6 @@ fn run_build(
     if let Some(level) = dispatch {
         cmd = cmd.env("FOCAL_LOSS_DISPATCH", level);
     }
-    let criterion_dir = results_dir.join("criterion");
     let (fresh_since, source) = if args.report_only {
         let dir = criterion_dir.display();
         (None, format!("results already in `{dir}` (not re-run)"))
