@@ -14,6 +14,21 @@ pub fn exit(ok: bool) -> ! {
     loop {}
 }
 
+/// What every program that reports through `defmt` has: the semihosting logger, and a panic
+/// handler that prints the panic and exits with failure.
+#[macro_export]
+macro_rules! defmt_program {
+    () => {
+        use defmt_semihosting as _;
+
+        #[panic_handler]
+        fn panic(info: &core::panic::PanicInfo) -> ! {
+            defmt::println!("panic: {}", defmt::Display2Format(info));
+            $crate::board::exit(false)
+        }
+    };
+}
+
 /// Counts instructions with SysTick, under qemu's `-icount shift=0`.
 ///
 /// With `-icount shift=0` qemu advances its virtual clock by exactly 1 ns per executed

@@ -17,7 +17,7 @@ use focal_loss_firmware::{board, tables};
 use testkit::digest;
 use testkit::vectors::{self, Miss, Quantity, Worst};
 
-use defmt_semihosting as _;
+focal_loss_firmware::defmt_program!();
 
 /// The digest the host computed, committed with the crate.
 const COMMITTED: &str = include_str!("../../../tests/data/simd_digest.txt");
@@ -127,10 +127,4 @@ fn main() -> ! {
         if ok { "PASSED" } else { "FAILED" }
     );
     board::exit(ok)
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    defmt::println!("panic: {}", defmt::Display2Format(info));
-    board::exit(false)
 }

@@ -17,7 +17,7 @@ use focal_loss::{FocalError, Kernel, Reduction, SigmoidFocal, SoftmaxFocal};
 use focal_loss_firmware::board::{self, Counter};
 use focal_loss_firmware::stack;
 
-use defmt_semihosting as _;
+focal_loss_firmware::defmt_program!();
 
 /// Elements of the sigmoid workload.
 const N: usize = 320;
@@ -162,10 +162,4 @@ fn main() -> ! {
     }
     defmt::println!("cost: {}", if ok { "done" } else { "FAILED" });
     board::exit(ok)
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    defmt::println!("panic: {}", defmt::Display2Format(info));
-    board::exit(false)
 }
