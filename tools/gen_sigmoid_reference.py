@@ -17,7 +17,6 @@ Usage (from the repository root):
 It prints a short accuracy summary (torchvision vs mpmath) to stderr.
 """
 
-import argparse
 import math
 import os
 import sys
@@ -27,9 +26,8 @@ import numpy as np
 import torch
 import torchvision
 from mpmath import mp, mpf
-from mpmath.libmp import to_float
 
-mp.dps = 50
+from reference_common import abort_if, fmt, fmt_alpha, start, to_f64, write_csv
 
 GAMMAS = [0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 5.0]
 ALPHAS = [None, 0.25, 0.75]
@@ -102,10 +100,6 @@ def exact_parts(x, t, gamma, alpha):
     return loss, grad, abs(term1) + abs(term2)
 
 
-def exact_loss(x, t, gamma, alpha):
-    return exact_parts(x, t, gamma, alpha)[0]
-
-
 def inf_limit(x, t, gamma, alpha):
     """Mathematical limits (loss, grad) at x = +-inf for hard t."""
     assert t in (0.0, 1.0) and math.isinf(x)
@@ -115,14 +109,6 @@ def inf_limit(x, t, gamma, alpha):
     if right_side:
         return 0.0, 0.0
     return math.inf, -s * at
-
-
-def to_f64(v):
-    """Float64 nearest to an mpf (ties to even), rounding its full 166-bit value.
-
-    (A decimal string of 30 digits is not enough: e.g. 0.5 - 0.1 lies exactly
-    halfway between two float64s.)"""
-    return to_float(v._mpf_, rnd="n")
 
 
 # --------------------------------------------------------------------------
@@ -143,14 +129,6 @@ def torchvision_values(xs, ts, gamma, alpha):
 
 # --------------------------------------------------------------------------
 
-def fmt(v):
-    if math.isnan(v):
-        raise ValueError("refusing to write NaN")
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return repr(float(v))
-
-
 def rel_err(approx, exact, scale=None):
     exact_f = float(exact)
     denom = abs(exact_f) if scale is None else max(abs(exact_f), float(scale))
@@ -163,21 +141,24 @@ def rel_err(approx, exact, scale=None):
     return abs(approx - exact_f) / denom
 
 
+def off(a, e):
+    """Relative error of torchvision's `a` against the exact `e`, NaN and infinities as inf."""
+    if math.isnan(a):
+        return math.inf
+    if a == e:
+        return 0.0
+    if math.isinf(a) or math.isinf(e):
+        return math.inf
+    return abs(a - e) / abs(e) if e != 0 else math.inf
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ap.add_argument("-o", "--output",
-                    default=os.path.join(root, "tests", "data", "sigmoid_reference.csv"))
-    args = ap.parse_args()
-
-    torch.set_default_dtype(torch.float64)
-    torch.set_num_threads(1)
-
+    args = start(__doc__, "sigmoid_reference.csv")
     rows = []
     failures = []
-    worst_loss = (0.0, None)
-    worst_grad = (0.0, None)       # relative to |grad|
-    worst_grad_scaled = (0.0, None)  # relative to max(|grad|, |term1|+|term2|)
+    # The largest relative error of torchvision for |x| <= 10, and where: of the loss, of the
+    # grad relative to |grad| and relative to max(|grad|, |term1|+|term2|).
+    worst = {"loss": (0.0, None), "grad": (0.0, None), "grad_scaled": (0.0, None)}
     tv_outside = []                # torchvision behaviour for |x| > 10 / inf
 
     for gamma in GAMMAS:
@@ -197,10 +178,7 @@ def main():
                     # Verify the limit with mpmath at a huge finite logit.
                     big = mpf("1e6") if x > 0 else mpf("-1e6")
                     bl, bg, _ = exact_parts(big, t, gamma, alpha)
-                    if loss == 0.0:
-                        ok_l = bl < mpf("1e-400000")
-                    else:
-                        ok_l = bl > mpf("1e4")
+                    ok_l = bl < mpf("1e-400000") if loss == 0.0 else bl > mpf("1e4")
                     ok_g = abs(bg - grad) < mpf("1e-30")
                     if not (ok_l and ok_g):
                         failures.append(f"inf limit mismatch {key}: limit=({loss},{grad}) "
@@ -211,22 +189,17 @@ def main():
 
                 el, eg, scale = exact_parts(x, t, gamma, alpha)
                 # Cross-check the analytic derivative numerically.
-                nd = mpmath.diff(lambda z: exact_loss(z, t, gamma, alpha), mpf(x))
+                nd = mpmath.diff(lambda z: exact_parts(z, t, gamma, alpha)[0], mpf(x))
                 if abs(nd - eg) > DIFF_RTOL * max(scale, mpf("1e-300")):
                     failures.append(f"analytic vs mpmath.diff mismatch {key}: "
                                     f"{mpmath.nstr(eg, 20)} vs {mpmath.nstr(nd, 20)}")
 
                 el64, eg64 = to_f64(el), to_f64(eg)
                 if abs(x) <= TORCHVISION_MAX_ABS_LOGIT:
-                    rl = rel_err(tl, el)
-                    rg = rel_err(tg, eg)
-                    rgs = rel_err(tg, eg, scale)
-                    if rl > worst_loss[0]:
-                        worst_loss = (rl, key)
-                    if rg > worst_grad[0]:
-                        worst_grad = (rg, key)
-                    if rgs > worst_grad_scaled[0]:
-                        worst_grad_scaled = (rgs, key)
+                    rl, rg, rgs = rel_err(tl, el), rel_err(tg, eg), rel_err(tg, eg, scale)
+                    for name, err in (("loss", rl), ("grad", rg), ("grad_scaled", rgs)):
+                        if err > worst[name][0]:
+                            worst[name] = (err, key)
                     # Loss: plain relative error.  Gradient: relative to the
                     # larger of |grad| and the sum of the magnitudes of its two
                     # terms (the natural float error bound when they cancel).
@@ -239,13 +212,7 @@ def main():
                     rows.append((gamma, alpha, x, t, el64, eg64, "mpmath"))
                     tv_outside.append((key, tl, tg, el64, eg64))
 
-    if failures:
-        print("ABORT: reference checks failed:", file=sys.stderr)
-        for f in failures[:50]:
-            print("  " + f, file=sys.stderr)
-        print(f"  ({len(failures)} failures total)", file=sys.stderr)
-        sys.exit(1)
-
+    abort_if(failures)
     header = [
         "# Reference values for the binary (sigmoid) focal loss, reduction='none'.",
         "# Generated by tools/gen_sigmoid_reference.py; do not edit by hand.",
@@ -258,39 +225,26 @@ def main():
         "# source=torchvision: torchvision.ops.sigmoid_focal_loss in float64 on CPU, grad by autograd",
         f"#   (used for |logit| <= {TORCHVISION_MAX_ABS_LOGIT:g}; checked against mpmath: rel err of loss, and of grad",
         "#   relative to max(|grad|, sum of |its terms|), <= max(1e-12, 2^-52*(1+|x|)*e^|x|), i.e. 1e-12 up to",
-        f"#   |x|~7, ~5e-11 at |x|=10; max seen: loss {worst_loss[0]:.2g}, grad {worst_grad_scaled[0]:.2g}).",
+        f"#   |x|~7, ~5e-11 at |x|=10; max seen: loss {worst['loss'][0]:.2g}, grad {worst['grad_scaled'][0]:.2g}).",
         "# source=mpmath: exact value at 50 digits, rounded to nearest float64 (|logit| > 10),",
         "#   or for logit = +-inf the mathematical limit (loss 0 or inf; grad 0 or -(2t-1)*alpha_t).",
         "# Logits are float32-exact; targets 0.1 and 0.9 are the float64 values nearest 0.1 and 0.9.",
         f"# rows: {len(rows)}",
         "gamma,alpha,logit,target,loss,grad,source",
     ]
-    with open(args.output, "w", newline="\n") as fh:
-        fh.write("\n".join(header) + "\n")
-        for gamma, alpha, x, t, loss, grad, src in rows:
-            fh.write(",".join([
-                fmt(gamma), "none" if alpha is None else fmt(alpha), fmt(x), fmt(t),
-                fmt(loss), fmt(grad), src,
-            ]) + "\n")
+    write_csv(args.output, header, (
+        [fmt(gamma), fmt_alpha(alpha), fmt(x), fmt(t), fmt(loss), fmt(grad), src]
+        for gamma, alpha, x, t, loss, grad, src in rows))
 
     print(f"wrote {len(rows)} rows to {args.output}", file=sys.stderr)
-    print(f"max rel err torchvision vs mpmath, |x|<=10: loss {worst_loss[0]:.3g} at {worst_loss[1]}",
-          file=sys.stderr)
-    print(f"  grad (rel to |grad|) {worst_grad[0]:.3g} at {worst_grad[1]}", file=sys.stderr)
-    print(f"  grad (rel to max(|grad|, |terms|)) {worst_grad_scaled[0]:.3g} at {worst_grad_scaled[1]}",
-          file=sys.stderr)
+    for name, what in (("loss", "max rel err torchvision vs mpmath, |x|<=10: loss"),
+                       ("grad", "  grad (rel to |grad|)"),
+                       ("grad_scaled", "  grad (rel to max(|grad|, |terms|))")):
+        print(f"{what} {worst[name][0]:.3g} at {worst[name][1]}", file=sys.stderr)
 
     # Where torchvision float64 goes wrong outside the range it is used in.
     bad = []
     for key, tl, tg, el, eg in tv_outside:
-        def off(a, e):
-            if math.isnan(a):
-                return math.inf
-            if a == e:
-                return 0.0
-            if math.isinf(a) or math.isinf(e):
-                return math.inf
-            return abs(a - e) / abs(e) if e != 0 else math.inf
         lo, go = off(tl, el), off(tg, eg)
         if lo > 1e-6 or go > 1e-6:
             bad.append((max(lo, go), key, tl, tg, el, eg))

@@ -20,7 +20,6 @@ Usage (from the repository root):
 It prints a short accuracy summary (torch vs mpmath) to stderr (about 15 s).
 """
 
-import argparse
 import math
 import os
 import random
@@ -30,11 +29,11 @@ import mpmath
 import numpy as np
 import torch
 from mpmath import mp, mpf
-from mpmath.libmp import to_float
 
-DPS = 50
+from reference_common import DPS, abort_if, fmt, fmt_alpha, start, to_f64, write_csv
+
+# The precision every exact value is computed at again, which must round to the same float64.
 DPS_CHECK = 80
-mp.dps = DPS
 
 NUM_CLASSES = [2, 3, 10, 80]
 GAMMAS = [0.0, 0.5, 1.0, 2.0, 2.5, 3.0]
@@ -71,6 +70,24 @@ def q8(v):
     return round(v * 256.0) / 256.0
 
 
+def uniform(rng, n, lo, hi):
+    """n logits uniform in [lo, hi), rounded to multiples of 2^-8."""
+    return [q8(rng.uniform(lo, hi)) for _ in range(n)]
+
+
+def leading(rng, C, ahead):
+    """Logits uniform in [-3, 3] but one, `ahead` above the largest of the rest; and its class."""
+    z = uniform(rng, C, -3.0, 3.0)
+    lead = rng.randrange(C)
+    z[lead] = max(z[:lead] + z[lead + 1:]) + ahead
+    return z, lead
+
+
+def pm80(rng, C):
+    """A +-80 mix: classes j % 3 == 1 near -80, the others near +80 (C=2: +80, -80)."""
+    return [(-80.0 if j % 3 == 1 else 80.0) + q8(rng.uniform(-1.0, 1.0)) for j in range(C)]
+
+
 def alpha_vector(num_classes):
     return [round((0.25 + 0.5 * j / (num_classes - 1)) * 1024.0) / 1024.0
             for j in range(num_classes)]
@@ -80,9 +97,6 @@ def hard_samples(num_classes):
     """[(kind, logits, target)] for one C; the same for every gamma and alpha."""
     C = num_classes
     rng = random.Random(7919 * C + 1)
-
-    def uniform(lo, hi, n=C):
-        return [q8(rng.uniform(lo, hi)) for _ in range(n)]
 
     def argmax(z):
         return max(range(len(z)), key=lambda j: (z[j], -j))
@@ -94,32 +108,27 @@ def hard_samples(num_classes):
     # Moderate rows, targets: class 0, class C-1, the largest logit, the
     # smallest logit, a random class.
     for r in range(5):
-        z = uniform(-5.0, 5.0)
+        z = uniform(rng, C, -5.0, 5.0)
         t = [0, C - 1, argmax(z), argmin(z), rng.randrange(C)][r]
         out.append(("moderate", z, t))
     # One logit 60 ahead of the rest: target that class, then another one.
-    z = uniform(-3.0, 3.0)
-    lead = rng.randrange(C)
-    z[lead] = max(z[:lead] + z[lead + 1:]) + 60.0
+    z, lead = leading(rng, C, 60.0)
     out.append(("lead60-self", z, lead))
     out.append(("lead60-other", list(z), (lead + 1) % C))
     # One logit 20 ahead, target that class (torch visibly inaccurate).
-    z = uniform(-3.0, 3.0)
-    lead = rng.randrange(C)
-    z[lead] = max(z[:lead] + z[lead + 1:]) + 20.0
+    z, lead = leading(rng, C, 20.0)
     out.append(("lead20-self", z, lead))
     # Target 30 below the smallest of the rest.
-    z = uniform(-5.0, 5.0)
+    z = uniform(rng, C, -5.0, 5.0)
     t = rng.randrange(C)
     z[t] = min(z[:t] + z[t + 1:]) - 30.0
     out.append(("min30", z, t))
     # Two tied maximal logits, target the first.
-    z = uniform(-5.0, 5.0)
+    z = uniform(rng, C, -5.0, 5.0)
     i, k = sorted(rng.sample(range(C), 2))
     z[i] = z[k] = max(z) + 1.5
     out.append(("ties", z, i))
-    # +-80 mixes: classes j % 3 == 1 near -80, the others near +80 (C=2: +80, -80).
-    z = [(-80.0 if j % 3 == 1 else 80.0) + q8(rng.uniform(-1.0, 1.0)) for j in range(C)]
+    z = pm80(rng, C)
     out.append(("pm80-top", z, argmax(z)))
     out.append(("pm80-bottom", list(z), argmin(z)))
     # All logits equal.
@@ -138,10 +147,6 @@ def soft_samples(num_classes):
     """[(kind, logits, y)] for C in {3, 10}."""
     C = num_classes
     rng = random.Random(104729 * C + 3)
-
-    def uniform(lo, hi, n=C):
-        return [q8(rng.uniform(lo, hi)) for _ in range(n)]
-
     out = []
     if C == 3:
         dyadic = [0.25, 0.5, 0.25]
@@ -150,14 +155,11 @@ def soft_samples(num_classes):
         dyadic = [2.0 ** -(j + 1) for j in range(C - 1)] + [2.0 ** -(C - 1)]
         dyadic = dyadic[3:] + dyadic[:3]
         sparse = [0.0, 0.0, 0.5, 0.0, 0.25, 0.0, 0.0, 0.125, 0.0, 0.125]
-    out.append(("soft-dyadic", uniform(-5.0, 5.0), dyadic))
-    out.append(("soft-smooth", uniform(-5.0, 5.0), smoothing(C, rng.randrange(C))))
-    z = uniform(-3.0, 3.0)
-    lead = rng.randrange(C)
-    z[lead] = max(z[:lead] + z[lead + 1:]) + 60.0
+    out.append(("soft-dyadic", uniform(rng, C, -5.0, 5.0), dyadic))
+    out.append(("soft-smooth", uniform(rng, C, -5.0, 5.0), smoothing(C, rng.randrange(C))))
+    z, lead = leading(rng, C, 60.0)
     out.append(("soft-smooth-lead60", z, smoothing(C, lead)))
-    z = [(-80.0 if j % 3 == 1 else 80.0) + q8(rng.uniform(-1.0, 1.0)) for j in range(C)]
-    out.append(("soft-pm80", z, sparse))
+    out.append(("soft-pm80", pm80(rng, C), sparse))
     return out
 
 
@@ -194,11 +196,14 @@ def weights(num_classes, target, alpha):
     return [ak * yk for ak, yk in zip(a, y)]
 
 
-def exact_loss(z, gamma, target, alpha):
-    p, q, logp = probs(z)
-    g = mpf(gamma)
-    w = weights(len(z), target, alpha)
+def focal_sum(w, q, logp, g):
+    """-sum_k w_k * (1-p_k)^gamma * log p_k over the classes of non-zero weight."""
     return -mpmath.fsum(wk * qk ** g * lk for wk, qk, lk in zip(w, q, logp) if wk != 0)
+
+
+def exact_loss(z, gamma, target, alpha):
+    _, q, logp = probs(z)
+    return focal_sum(weights(len(z), target, alpha), q, logp, mpf(gamma))
 
 
 def exact_case(z, gamma, target, alpha):
@@ -207,7 +212,7 @@ def exact_case(z, gamma, target, alpha):
     p, q, logp = probs(z)
     g = mpf(gamma)
     w = weights(C, target, alpha)
-    loss = -mpmath.fsum(wk * qk ** g * lk for wk, qk, lk in zip(w, q, logp) if wk != 0)
+    loss = focal_sum(w, q, logp, g)
     gk = []
     for wk, pk, qk, lk in zip(w, p, q, logp):
         if wk == 0:
@@ -223,11 +228,6 @@ def exact_case(z, gamma, target, alpha):
         grads.append(gk[j] * q[j] - p[j] * rest)
         scales.append(abs(gk[j]) * q[j] + p[j] * (abs_tot - abs(gk[j])))
     return loss, grads, scales, max(p), p, q
-
-
-def to_f64(v):
-    """Float64 nearest to an mpf (ties to even), from its full binary value."""
-    return to_float(v._mpf_, rnd="n")
 
 
 # --------------------------------------------------------------------------
@@ -258,14 +258,6 @@ def torch_case(z, gamma, target, alpha):
 
 # --------------------------------------------------------------------------
 
-def fmt(v):
-    if math.isnan(v):
-        raise ValueError("refusing to write NaN")
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return repr(float(v))
-
-
 def rel_err(approx, exact, scale):
     """|approx - exact| / scale, with NaN/inf as inf; exact, scale mpf."""
     if not math.isfinite(approx):
@@ -276,15 +268,7 @@ def rel_err(approx, exact, scale):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ap.add_argument("-o", "--output",
-                    default=os.path.join(root, "tests", "data", "softmax_reference.csv"))
-    args = ap.parse_args()
-
-    torch.set_default_dtype(torch.float64)
-    torch.set_num_threads(1)
-
+    args = start(__doc__, "softmax_reference.csv")
     failures = []
     cases = []          # (C, gamma, alpha, target, logits, loss, grads)
     worst = {}          # kind -> (err, key) for checked kinds
@@ -292,13 +276,9 @@ def main():
     nan_cases = []
     diff_checked = 0
 
-    def note(kind, err, key):
-        if err > worst.get(kind, (-1.0, None))[0]:
-            worst[kind] = (err, key)
-
     samples_of = {}
     for C in NUM_CLASSES:
-        samples = [(kind, z, t) for kind, z, t in hard_samples(C)]
+        samples = hard_samples(C)
         if C in SOFT_NUM_CLASSES:
             samples += soft_samples(C)
         for kind, z, t in samples:
@@ -320,8 +300,9 @@ def main():
         for gamma in GAMMAS:
             for alpha in [None, alpha_vector(C)]:
                 for kind, z, target in samples_of[C]:
+                    hard = isinstance(target, int)
                     key = dict(C=C, gamma=gamma, alpha=None if alpha is None else "vector",
-                               kind=kind, target=target if isinstance(target, int) else "soft")
+                               kind=kind, target=target if hard else "soft")
                     el, eg, scales, max_p, p, q = exact_case(z, gamma, target, alpha)
                     with mp.workdps(DPS_CHECK):
                         hl, hg, _, _, _, _ = exact_case(z, gamma, target, alpha)
@@ -341,7 +322,7 @@ def main():
                     if C <= 10:
                         coords = range(C)
                     else:
-                        tc = target if isinstance(target, int) else 0
+                        tc = target if hard else 0
                         coords = sorted({0, 1, C - 1, tc, z.index(max(z)), z.index(min(z))})
                     for j in coords:
                         if scales[j] == 0:
@@ -368,30 +349,23 @@ def main():
                     has_nan = math.isnan(tl) or any(math.isnan(v) for v in tg)
                     # The p whose 1 - p torch forms by subtraction: p_c for a hard
                     # target, every p_k for a soft one.
-                    p_sub = float(p[target]) if isinstance(target, int) else float(max_p)
+                    p_sub = float(p[target]) if hard else float(max_p)
                     if kind in CHECKED_KINDS and p_sub < CHECK_MAX_P:
-                        note(kind, err, key)
+                        if err > worst.get(kind, (-1.0, None))[0]:
+                            worst[kind] = (err, key)
                         if not err <= tolerance(p_sub):
                             failures.append(f"torch disagrees with mpmath {key}: rel {err:.3g} "
                                             f"(tol {tolerance(p_sub):.3g}); loss {tl!r} vs "
                                             f"{el64!r}, grad {tg} vs {eg64}")
                     else:
-                        if isinstance(target, int):
-                            eq = [to_f64(q[target])]
-                        else:
-                            eq = [to_f64(v) for v in q]
+                        eq = [to_f64(q[target])] if hard else [to_f64(v) for v in q]
                         unchecked.append((err, key, (tl, tg, tq), (el64, eg64, eq)))
                     if has_nan:
                         nan_cases.append(key)
 
                     cases.append((C, gamma, alpha, target, z, el64, eg64))
 
-    if failures:
-        print("ABORT: reference checks failed:", file=sys.stderr)
-        for f in failures[:50]:
-            print("  " + f, file=sys.stderr)
-        print(f"  ({len(failures)} failures total)", file=sys.stderr)
-        sys.exit(1)
+    abort_if(failures)
 
     # ---- summary of torch where it is not accurate -------------------------
     def short(v):
@@ -430,15 +404,14 @@ def main():
                            ("lead60-self", 10, 0.5), ("lead20-self", 10, 2.0),
                            ("pm80-top", 2, 2.0), ("soft-smooth-lead60", 10, 0.5)]:
         key, (tl, tg, tq), (el, eg, eq) = find(kind, C, gamma)
+        n = sum(1 for v in tg if math.isnan(v))
         if isinstance(key["target"], int):
             c = key["target"]
-            n = sum(1 for v in tg if math.isnan(v))
             examples.append(
                 f"#   C={C} gamma={gamma:g} {kind} (target {c}): 1-p_c torch {tq[0]!r} exact {eq[0]!r}; "
                 f"loss torch {tl!r} exact {el!r}; grad_c torch {tg[c]!r} exact {eg[c]!r}"
                 + (f" ({n} of {C} grads NaN)" if n else ""))
         else:
-            n = sum(1 for v in tg if math.isnan(v))
             lead = max(range(C), key=lambda j: -eq[j])
             examples.append(
                 f"#   C={C} gamma={gamma:g} {kind}: 1-p_lead torch {tq[lead]!r} exact {eq[lead]!r}; "
@@ -480,19 +453,16 @@ def main():
         f"# cases: {len(cases)} ({len(cases) - n_soft} hard, {n_soft} soft); lines: {n_lines}",
         "case,num_classes,gamma,alpha,target,class,logit,soft_target,loss,grad",
     ]
-    with open(args.output, "w", newline="\n") as fh:
-        fh.write("\n".join(header) + "\n")
+
+    def lines():
         for case_id, (C, gamma, alpha, target, z, loss, grads) in enumerate(cases):
             hard = isinstance(target, int)
             for j in range(C):
-                fh.write(",".join([
-                    str(case_id), str(C), fmt(gamma),
-                    "none" if alpha is None else fmt(alpha[j]),
-                    str(target) if hard else "soft",
-                    str(j), fmt(z[j]),
-                    "" if hard else fmt(target[j]),
-                    fmt(loss), fmt(grads[j]),
-                ]) + "\n")
+                yield [str(case_id), str(C), fmt(gamma),
+                       fmt_alpha(None if alpha is None else alpha[j]),
+                       str(target) if hard else "soft", str(j), fmt(z[j]),
+                       "" if hard else fmt(target[j]), fmt(loss), fmt(grads[j])]
+    write_csv(args.output, header, lines())
 
     print(f"wrote {len(cases)} cases ({n_soft} soft), {n_lines} lines to {args.output}",
           file=sys.stderr)

@@ -5,17 +5,28 @@
 
 use cortex_m::peripheral::SYST;
 use cortex_m::peripheral::syst::SystClkSource;
-use cortex_m_semihosting::debug;
+use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 
 /// Ends the program with the semihosting exit code qemu turns into its own: 0 or 1.
 pub fn exit(ok: bool) -> ! {
-    debug::exit(if ok {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
+    debug::exit(if ok { EXIT_SUCCESS } else { EXIT_FAILURE });
     #[allow(clippy::empty_loop)]
     loop {}
+}
+
+/// What every program that reports through `defmt` has: the semihosting logger, and a panic
+/// handler that prints the panic and exits with failure.
+#[macro_export]
+macro_rules! defmt_program {
+    () => {
+        use defmt_semihosting as _;
+
+        #[panic_handler]
+        fn panic(info: &core::panic::PanicInfo) -> ! {
+            defmt::println!("panic: {}", defmt::Display2Format(info));
+            $crate::board::exit(false)
+        }
+    };
 }
 
 /// Counts instructions with SysTick, under qemu's `-icount shift=0`.

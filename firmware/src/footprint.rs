@@ -58,12 +58,15 @@ pub fn softmax<const ALL: bool>(kernel: Kernel) -> Result<(), FocalError> {
 }
 
 /// The `main` and panic handler of one footprint program: runs `$body` (a
-/// `Result<(), FocalError>`, or nothing for the empty program) and exits.
+/// `Result<(), FocalError>`, `Ok(())` for the empty program), in which [`sigmoid`],
+/// [`softmax`] and the kernels `Simd` and `Libm` are in scope, and exits.
 #[macro_export]
 macro_rules! footprint_program {
     ($($body:tt)*) => {
         #[cortex_m_rt::entry]
         fn main() -> ! {
+            #[allow(unused_imports)]
+            use {$crate::footprint::{sigmoid, softmax}, focal_loss::Kernel::{Libm, Simd}};
             let result: Result<(), focal_loss::FocalError> = { $($body)* };
             $crate::board::exit(core::hint::black_box(result.is_ok()))
         }

@@ -84,18 +84,12 @@ impl Build {
 
     /// The build's directory under the baseline target dir (for its criterion results), the
     /// RUSTFLAGS it adds (then it is built in that directory too), and its dispatch cap.
-    fn spec(
-        self,
-    ) -> (
-        Option<&'static str>,
-        Option<&'static str>,
-        Option<&'static str>,
-    ) {
+    fn spec(self) -> [Option<&'static str>; 3] {
         match self {
-            Build::Default => (None, None, None),
-            Build::Sse2 => (Some("sse2"), None, Some("baseline")),
-            Build::Avx2 => (Some("avx2"), None, Some("avx2")),
-            Build::Native => (Some("native"), Some("-C target-cpu=native"), None),
+            Build::Default => [None, None, None],
+            Build::Sse2 => [Some("sse2"), None, Some("baseline")],
+            Build::Avx2 => [Some("avx2"), None, Some("avx2")],
+            Build::Native => [Some("native"), Some("-C target-cpu=native"), None],
         }
     }
 }
@@ -149,18 +143,15 @@ fn run_build(
     args: &Args,
     label: &str,
 ) -> Result<(String, Vec<Measurement>)> {
-    let (subdir, rustflags, dispatch) = build.spec();
+    let [subdir, rustflags, dispatch] = build.spec();
     let results_dir = subdir.map_or(base_dir.to_path_buf(), |dir| base_dir.join(dir));
-    let target_dir = if rustflags.is_some() {
-        &results_dir
-    } else {
-        base_dir
-    };
+    let target_dir = rustflags.map_or(base_dir, |_| &results_dir);
+    let criterion_dir = results_dir.join("criterion");
     // Relative to the workspace root when inside it: cargo runs from the root and runs
     // the bench binary in its package root, which is the same directory.
     let root = crate::workspace_root();
     let relative = |dir: &Path| dir.strip_prefix(&root).unwrap_or(dir).display().to_string();
-    let criterion_home = relative(&results_dir.join("criterion"));
+    let criterion_home = relative(&criterion_dir);
     let mut cmd = CargoCmd::new("bench")
         .args(BENCHES.iter().flat_map(|b| ["--bench", b]))
         .args(["--target-dir".to_owned(), relative(target_dir)])
@@ -173,7 +164,6 @@ fn run_build(
     if let Some(level) = dispatch {
         cmd = cmd.env("FOCAL_LOSS_DISPATCH", level);
     }
-    let criterion_dir = results_dir.join("criterion");
     let (fresh_since, source) = if args.report_only {
         let dir = criterion_dir.display();
         (None, format!("results already in `{dir}` (not re-run)"))
@@ -274,16 +264,20 @@ fn render_builds(builds: &[Build], simd: &[(Build, Measurement)]) -> String {
     if builds.len() < 2 {
         return String::new();
     }
-    let mut out = String::from("\n### `simd` in every build\n\n| group | N |");
-    let fraction = |b: &Build| *b != Build::Native && builds.contains(&Build::Native);
-    for b in builds {
-        let _ = write!(out, " {b:?} |");
-    }
-    for b in builds.iter().filter(|b| fraction(b)) {
-        let _ = write!(out, " {b:?} / native |");
-    }
-    out += "\n|---|---|";
-    out += &"---:|".repeat(builds.len() + builds.iter().filter(|b| fraction(b)).count());
+    let native = builds.contains(&Build::Native);
+    let fractions: Vec<Build> = builds
+        .iter()
+        .copied()
+        .filter(|b| native && *b != Build::Native)
+        .collect();
+    let header = ["group".to_owned(), "N".to_owned()].into_iter();
+    let header = header.chain(builds.iter().map(|b| format!("{b:?}")));
+    let header = header.chain(fractions.iter().map(|b| format!("{b:?} / native")));
+    let mut out = "\n### `simd` in every build\n\n".to_owned() + &markdown::row(header);
+    out += &format!(
+        "|---|---|{}\n",
+        "---:|".repeat(builds.len() + fractions.len())
+    );
     let mut keys: Vec<(&str, &str)> = simd
         .iter()
         .map(|(_, m)| (m.group.as_str(), m.parameter.as_str()))
@@ -291,28 +285,22 @@ fn render_builds(builds: &[Build], simd: &[(Build, Measurement)]) -> String {
     keys.sort_by_key(|(g, p)| (*g, p.parse::<u64>().unwrap_or(u64::MAX), *p));
     keys.dedup();
     for (group, parameter) in keys {
-        let ns = |build: &Build| {
+        let ns = |build: Build| {
             simd.iter()
-                .find(|(b, m)| b == build && m.group == group && m.parameter == parameter)
+                .find(|(b, m)| *b == build && m.group == group && m.parameter == parameter)
                 .map(|(_, m)| m.ns_per_element)
         };
-        let _ = write!(out, "\n| `{group}` | {parameter} |");
-        for b in builds {
-            let _ = write!(
-                out,
-                " {} |",
-                ns(b).map_or("–".into(), |v| format!("{v:.3}"))
-            );
-        }
-        for b in builds.iter().filter(|b| fraction(b)) {
-            let cell = match (ns(b), ns(&Build::Native)) {
-                (Some(t), Some(native)) => format!("{:.0} %", 100.0 * native / t),
-                _ => "–".into(),
-            };
-            let _ = write!(out, " {cell} |");
-        }
+        let times = builds
+            .iter()
+            .map(|b| ns(*b).map_or("–".into(), |v| format!("{v:.3}")));
+        let fraction = |b: &Build| match (ns(*b), ns(Build::Native)) {
+            (Some(t), Some(native)) => format!("{:.0} %", 100.0 * native / t),
+            _ => "–".into(),
+        };
+        let cells = [format!("`{group}`"), parameter.to_owned()].into_iter();
+        out += &markdown::row(cells.chain(times).chain(fractions.iter().map(fraction)));
     }
-    out + "\n"
+    out
 }
 
 /// The report's heading and machine facts; the builds' sections follow.

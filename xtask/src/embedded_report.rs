@@ -153,10 +153,8 @@ impl Measurement {
 
     /// Flash `program` adds to the empty firmware: (total, of which compiler runtime).
     fn flash_added(&self, program: &str) -> Option<(u64, u64)> {
-        let (program, empty) = (
-            self.footprints.get(program)?,
-            self.footprints.get("fp_empty")?,
-        );
+        let [program, empty] = [program, "fp_empty"].map(|p| self.footprints.get(p));
+        let (program, empty) = (program?, empty?);
         let runtime = program.runtime.saturating_sub(empty.runtime);
         Some((program.flash.saturating_sub(empty.flash), runtime))
     }

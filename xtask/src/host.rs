@@ -48,16 +48,11 @@ fn cache(level: &str, kind: &str, size: &str) -> Option<(String, u64)> {
         _ => return None,
     };
     let size = size.trim();
-    let (digits, unit) = match size.strip_suffix(['K', 'M', 'G']) {
-        Some(digits) => (digits, size.as_bytes()[size.len() - 1]),
-        None => (size, b'B'),
-    };
-    let shift = match unit {
-        b'K' => 10,
-        b'M' => 20,
-        b'G' => 30,
-        _ => 0,
-    };
+    let units = [("K", 10), ("M", 20), ("G", 30)];
+    let unit = units
+        .iter()
+        .find_map(|&(unit, shift)| Some((size.strip_suffix(unit)?, shift)));
+    let (digits, shift) = unit.unwrap_or((size, 0));
     let bytes = digits.parse::<u64>().ok()? << shift;
     Some((format!("L{}{suffix}", level.trim()), bytes))
 }

@@ -77,14 +77,14 @@ impl Board {
         let decoder = install::defmt_print()?;
         let sh = crate::shell()?;
         let (target, machine, elf_name) = (self.target, self.machine, elf.display());
-        let mut qemu = cmd!(sh, "timeout 300 qemu-system-arm -machine {machine}");
-        qemu = qemu.args(self.cpu.iter().flat_map(|cpu| ["-cpu", cpu]));
+        let cpu = self.cpu.iter().flat_map(|cpu| ["-cpu", cpu]);
         let semihosting = ["-semihosting-config", "enable=on,target=native"];
-        qemu = qemu.arg("-nographic").args(semihosting);
-        if count {
-            qemu = qemu.args(["-icount", "shift=0"]);
-        }
-        let qemu = qemu.arg("-kernel").arg(elf);
+        let icount = ["-icount", "shift=0"].into_iter().filter(|_| count);
+        let qemu = cmd!(
+            sh,
+            "timeout 300 qemu-system-arm -machine {machine} {cpu...} -nographic"
+        );
+        let qemu = qemu.args(semihosting).args(icount).arg("-kernel").arg(elf);
         println!("--- {target} on {machine}: {qemu} | defmt-print -e {elf_name}");
         // The frames are binary; qemu's own messages go to the terminal.
         let frames = Command::from(qemu).stderr(Stdio::inherit()).output();

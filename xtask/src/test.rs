@@ -1,6 +1,6 @@
 //! `cargo xtask test`: every check CI runs, in order, stopping at the first failure.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Result, anyhow};
 
@@ -60,10 +60,9 @@ impl Stage {
         }
     }
 
-    /// Adds a failure hint.
-    fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = hint.into();
-        self
+    /// `[i/n] name`: the stage as the headers and messages name it.
+    fn label(&self, i: usize, stages: usize) -> String {
+        format!("[{}/{stages}] {}", i + 1, self.name)
     }
 
     /// A cross stage: installs what `needs` lists first, then runs `then` after the command.
@@ -81,28 +80,29 @@ pub fn run(args: Args) -> Result<()> {
     }
     for (i, stage) in stages.iter().enumerate() {
         let skip = stage.skip.map(|r| format!("  [skipped here: {r}]"));
-        let (n, name, cmd) = (i + 1, &stage.name, stage.cmd.display());
-        println!(
-            "[{n}/{}] {name}: {cmd}{}",
-            stages.len(),
-            skip.unwrap_or_default()
-        );
+        let (label, cmd) = (stage.label(i, stages.len()), stage.cmd.display());
+        println!("{label}: {cmd}{}", skip.unwrap_or_default());
     }
     Ok(())
 }
 
 /// The stages to run, in order.
 fn plan(args: &Args) -> Vec<Stage> {
-    let cargo = |name, args| Stage::new(name, CargoCmd::new(args));
-    let firmware_fmt = "fmt --manifest-path firmware/Cargo.toml";
+    let cargo = |name, args: &str| {
+        let mut stage = Stage::new(name, CargoCmd::new(args));
+        // A `--check` stage says how to fix what it finds.
+        if let Some(fix) = args.strip_suffix(" --check") {
+            stage.hint = format!("run `cargo {fix}` to fix the formatting");
+        }
+        stage
+    };
     let rustdoc = CargoCmd::new("doc -p focal-loss --no-deps --all-features");
     let mut stages = vec![
-        cargo("rustfmt", "fmt --all --check").hint("run `cargo fmt --all` to fix the formatting"),
-        Stage::new(
+        cargo("rustfmt", "fmt --all --check"),
+        cargo(
             "rustfmt, firmware",
-            CargoCmd::new(firmware_fmt).args(["--check"]),
-        )
-        .hint(format!("run `cargo {firmware_fmt}` to fix the formatting")),
+            "fmt --manifest-path firmware/Cargo.toml --check",
+        ),
         cargo("clippy", "clippy --workspace --all-targets -- -D warnings"),
         cargo(
             "clippy, defmt feature",
@@ -167,9 +167,11 @@ fn plan(args: &Args) -> Vec<Stage> {
 /// Runs the stages in order, stopping at the first failure; prints each stage's time.
 fn run_stages(stages: &[Stage]) -> Result<()> {
     let start = Instant::now();
-    let mut times: Vec<(&str, Option<Duration>)> = Vec::with_capacity(stages.len());
+    // Each stage's time (or `skipped`) and name, for the summary.
+    let mut times = Vec::with_capacity(stages.len());
+    let mut skipped = 0;
     for (i, stage) in stages.iter().enumerate() {
-        let label = format!("[{}/{}] {}", i + 1, stages.len(), stage.name);
+        let label = stage.label(i, stages.len());
         println!("\n==> {label}: {}", stage.cmd.display());
         let fail = |detail: String| {
             let secs = start.elapsed().as_secs_f64();
@@ -183,7 +185,8 @@ fn run_stages(stages: &[Stage]) -> Result<()> {
                 return Err(fail(format!("{reason} (CI=true: a skip is a failure)")));
             }
             println!("--> {label}: SKIPPED: {reason}");
-            times.push((&stage.name, None));
+            times.push((format!("{:>9}", "skipped"), &stage.name));
+            skipped += 1;
             continue;
         }
         let stage_start = Instant::now();
@@ -192,21 +195,17 @@ fn run_stages(stages: &[Stage]) -> Result<()> {
         }
         let then = || stage.then.map_or(Ok(()), |then| then());
         let result = stage.cmd.run().and_then(|()| then());
-        let time = stage_start.elapsed();
-        let secs = time.as_secs_f64();
+        let secs = stage_start.elapsed().as_secs_f64();
         result.map_err(|e| fail(format!("{e:#} after {secs:.1}s")))?;
         println!("--> {label}: passed in {secs:.1}s");
-        times.push((&stage.name, Some(time)));
+        times.push((format!("{secs:>8.1}s"), &stage.name));
     }
     println!("\nstage times:");
-    for (name, time) in &times {
-        match time {
-            Some(t) => println!("  {:>8.1}s  {name}", t.as_secs_f64()),
-            None => println!("  {:>9}  {name}", "skipped"),
-        }
+    for (time, name) in &times {
+        println!("  {time}  {name}");
     }
-    let passed = times.iter().filter(|(_, t)| t.is_some()).count();
-    let skipped = match times.len() - passed {
+    let passed = times.len() - skipped;
+    let skipped = match skipped {
         0 => String::new(),
         n => format!(", {n} skipped"),
     };
@@ -261,24 +260,13 @@ mod tests {
         let all = lines(&Args::default());
         assert_eq!(all.len(), 16);
         assert_eq!(all[..13], host_stages);
-        let cross = plan(&Args::default());
-        assert!(
-            cross[13]
-                .cmd
-                .display()
-                .contains("--target thumbv6m-none-eabi")
-        );
-        assert!(
-            cross[14]
-                .cmd
-                .display()
-                .contains("--manifest-path firmware/Cargo.toml")
-        );
-        assert!(
-            cross[15]
-                .cmd
-                .display()
-                .contains("--target aarch64-unknown-linux-gnu")
-        );
+        let cross = [
+            "--target thumbv6m-none-eabi",
+            "--manifest-path firmware/Cargo.toml",
+            "--target aarch64-unknown-linux-gnu",
+        ];
+        for (stage, part) in plan(&Args::default())[13..].iter().zip(cross) {
+            assert!(stage.cmd.display().contains(part), "{}: {part}", stage.name);
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 use anyhow::{Result, bail, ensure};
 
+use crate::cargo::CargoCmd;
 use crate::qemu::{BOARDS, elf};
 
 /// Train on the Cortex-M boards, compare every bit with the host
@@ -36,10 +37,9 @@ fn compared(text: &str) -> Vec<String> {
 /// Trains on every board with the RAM for it and compares with the host; the firmware must
 /// be built.
 pub fn compare_with_host() -> Result<()> {
-    let args = "run --release --quiet --example train_imbalanced -- --device-run";
-    println!("--- host: cargo {args}");
-    let sh = crate::shell()?;
-    let text = sh.cmd("cargo").args(args.split(' ')).quiet().read()?;
+    let cmd = CargoCmd::new("run --release --quiet --example train_imbalanced -- --device-run");
+    println!("--- host: {}", cmd.display());
+    let text = cmd.read()?;
     println!("{text}");
     let host = compared(&text);
     ensure!(

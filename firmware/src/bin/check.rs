@@ -17,7 +17,7 @@ use focal_loss_firmware::{board, tables};
 use testkit::digest;
 use testkit::vectors::{self, Miss, Quantity, Worst};
 
-use defmt_semihosting as _;
+focal_loss_firmware::defmt_program!();
 
 /// The digest the host computed, committed with the crate.
 const COMMITTED: &str = include_str!("../../../tests/data/simd_digest.txt");
@@ -59,17 +59,17 @@ fn report(form: &str, kernel: Kernel, index: usize, miss: Miss) {
 }
 
 /// Checks every vector of one form with one kernel; prints a summary line, true if all passed.
-fn check_form(
+fn check_form<V>(
     form: &str,
     kernel: Kernel,
-    count: usize,
+    vectors: &[V],
     in_file: usize,
-    mut check: impl FnMut(usize, &mut Worst) -> Result<(), Miss>,
+    mut check: impl FnMut(&V, &mut Worst) -> Result<(), Miss>,
 ) -> bool {
     let mut worst = Worst::default();
     let mut failures = 0;
-    for i in 0..count {
-        if let Err(miss) = check(i, &mut worst) {
+    for (i, vector) in vectors.iter().enumerate() {
+        if let Err(miss) = check(vector, &mut worst) {
             if failures < PRINTED_FAILURES {
                 report(form, kernel, i, miss);
             }
@@ -80,7 +80,7 @@ fn check_form(
         "{} {}: {} of {} vectors, worst loss {=f64} ULP, worst grad {=f64} ULP: {}",
         form,
         kernel,
-        count,
+        vectors.len(),
         in_file,
         worst.loss,
         worst.grad,
@@ -97,21 +97,19 @@ fn main() -> ! {
     let mut ok = true;
     let mut scratch = [0.0f32; 128];
     for kernel in [Kernel::Simd, Kernel::Libm] {
-        let sigmoid = tables::SIGMOID;
         ok &= check_form(
             "sigmoid",
             kernel,
-            sigmoid.len(),
+            tables::SIGMOID,
             tables::SIGMOID_IN_FILE,
-            |i, worst| vectors::check_sigmoid(&sigmoid[i], kernel, worst),
+            |v, w| vectors::check_sigmoid(v, kernel, w),
         );
-        let softmax = tables::SOFTMAX;
         ok &= check_form(
             "softmax",
             kernel,
-            softmax.len(),
+            tables::SOFTMAX,
             tables::SOFTMAX_IN_FILE,
-            |i, worst| vectors::check_softmax(&softmax[i], kernel, &mut scratch, worst),
+            |v, w| vectors::check_softmax(v, kernel, &mut scratch, w),
         );
     }
     let want = u64::from_str_radix(COMMITTED.trim(), 16).unwrap_or(0);
@@ -129,10 +127,4 @@ fn main() -> ! {
         if ok { "PASSED" } else { "FAILED" }
     );
     board::exit(ok)
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    defmt::println!("panic: {}", defmt::Display2Format(info));
-    board::exit(false)
 }

@@ -17,7 +17,7 @@ use focal_loss::{FocalError, Kernel, Reduction, SigmoidFocal, SoftmaxFocal};
 use focal_loss_firmware::board::{self, Counter};
 use focal_loss_firmware::stack;
 
-use defmt_semihosting as _;
+focal_loss_firmware::defmt_program!();
 
 /// Elements of the sigmoid workload.
 const N: usize = 320;
@@ -52,6 +52,11 @@ fn stack_of(
     result.is_ok()
 }
 
+/// The value, or a failed exit.
+fn or_exit<T, E>(result: Result<T, E>) -> T {
+    result.unwrap_or_else(|_| board::exit(false))
+}
+
 #[entry]
 fn main() -> ! {
     let Some(peripherals) = cortex_m::Peripherals::take() else {
@@ -82,10 +87,7 @@ fn main() -> ! {
 
     for kernel in [Kernel::Simd, Kernel::Libm] {
         for (case, gamma) in [("gamma2", 2.0f32), ("gamma0.5", 0.5)] {
-            let Ok(fl) = SigmoidFocal::new(gamma, Some(0.25)) else {
-                board::exit(false)
-            };
-            let fl = fl.with_kernel(kernel);
+            let fl = or_exit(SigmoidFocal::new(gamma, Some(0.25))).with_kernel(kernel);
             let mut result = Ok(0.0);
             let n = counter.instructions(|| {
                 result = fl.loss_and_grad(x, t, Reduction::Mean, g);
@@ -99,10 +101,7 @@ fn main() -> ! {
                 n
             );
         }
-        let Ok(fl) = SoftmaxFocal::new(CLASSES, 2.0) else {
-            board::exit(false)
-        };
-        let fl = fl.with_kernel(kernel);
+        let fl = or_exit(SoftmaxFocal::new(CLASSES, 2.0)).with_kernel(kernel);
         let mut result = Ok(0.0);
         let grad = &mut g[..ROWS * CLASSES];
         let n = counter.instructions(|| {
@@ -118,10 +117,7 @@ fn main() -> ! {
     }
 
     for kernel in [Kernel::Simd, Kernel::Libm] {
-        let Ok(fl) = SigmoidFocal::new(2.0, Some(0.25)) else {
-            board::exit(false)
-        };
-        let fl = fl.with_kernel(kernel);
+        let fl = or_exit(SigmoidFocal::new(2.0, Some(0.25))).with_kernel(kernel);
         let f = "sigmoid";
         ok &= stack_of(f, "loss", kernel, || {
             fl.loss(x, t, Reduction::Mean).map(drop)
@@ -144,12 +140,8 @@ fn main() -> ! {
         });
 
         let alpha = [0.5f32; CLASSES];
-        let Ok(fl) = SoftmaxFocal::new(CLASSES, 2.0) else {
-            board::exit(false)
-        };
-        let Ok(fl) = fl.with_kernel(kernel).with_alpha(&alpha) else {
-            board::exit(false)
-        };
+        let fl = or_exit(SoftmaxFocal::new(CLASSES, 2.0)).with_kernel(kernel);
+        let fl = or_exit(fl.with_alpha(&alpha));
         let f = "softmax";
         let rows = &mut out[..ROWS];
         let grad = &mut g[..ROWS * CLASSES];
@@ -170,10 +162,4 @@ fn main() -> ! {
     }
     defmt::println!("cost: {}", if ok { "done" } else { "FAILED" });
     board::exit(ok)
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    defmt::println!("panic: {}", defmt::Display2Format(info));
-    board::exit(false)
 }

@@ -3,6 +3,4 @@
 #![no_std]
 #![no_main]
 
-focal_loss_firmware::footprint_program!(focal_loss_firmware::footprint::sigmoid::<false>(
-    focal_loss::Kernel::Simd
-));
+focal_loss_firmware::footprint_program!(sigmoid::<false>(Simd));

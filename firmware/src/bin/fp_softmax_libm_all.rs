@@ -3,6 +3,4 @@
 #![no_std]
 #![no_main]
 
-focal_loss_firmware::footprint_program!(focal_loss_firmware::footprint::softmax::<true>(
-    focal_loss::Kernel::Libm
-));
+focal_loss_firmware::footprint_program!(softmax::<true>(Libm));

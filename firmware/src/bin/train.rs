@@ -11,7 +11,7 @@ use cortex_m_rt::entry;
 use focal_loss_firmware::{board, train_set};
 use testkit::device_run;
 
-use defmt_semihosting as _;
+focal_loss_firmware::defmt_program!();
 
 #[entry]
 fn main() -> ! {
@@ -38,10 +38,4 @@ fn main() -> ! {
             board::exit(false)
         }
     }
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    defmt::println!("panic: {}", defmt::Display2Format(info));
-    board::exit(false)
 }
