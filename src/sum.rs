@@ -17,14 +17,56 @@
 
 use crate::kernel_math::KernelMath;
 use crate::total::Pair;
-use wide::f32x8;
+
+/// The eight accumulators of a block: one `f32x8` on vector targets (one or two vector adds
+/// per group); eight `f32` elsewhere, which keeps the sum's state at four-byte alignment on
+/// the stack (an `f32x8` asks for 32) and its adds scalar, whatever a core's vector unit
+/// would do with subnormals.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+type Accumulators = wide::f32x8;
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+type Accumulators = [f32; 8];
+
+/// Adds a group of eight to the accumulators, lane by lane.
+#[inline(always)]
+fn accumulate(lanes: &mut Accumulators, group: [f32; 8]) {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        *lanes += wide::f32x8::new(group);
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    for (lane, v) in lanes.iter_mut().zip(group) {
+        *lane += v;
+    }
+}
+
+/// The accumulators' values, lane 0 first.
+#[inline(always)]
+fn lane_values(lanes: Accumulators) -> [f32; 8] {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    return lanes.to_array();
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    return lanes;
+}
+
+/// Eight zero accumulators.
+const ZERO_LANES: Accumulators = {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        wide::f32x8::ZERO
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        [0.0; 8]
+    }
+};
 
 /// Vectors accumulated in `f32` before a block is folded into the total.
 const BLOCK: u32 = 16;
 
-/// A deterministic, blocked sum of `f32x8` values.
+/// A deterministic, blocked sum of groups of eight values.
 pub(crate) struct BlockSum {
-    lanes: f32x8,
+    lanes: Accumulators,
     pending: u32,
     total: Pair,
     /// A group of eight being gathered from values that arrive fewer than eight at a time.
@@ -36,7 +78,7 @@ pub(crate) struct BlockSum {
 impl BlockSum {
     pub(crate) const fn new() -> Self {
         BlockSum {
-            lanes: f32x8::ZERO,
+            lanes: ZERO_LANES,
             pending: 0,
             total: Pair::ZERO,
             group: [0.0; 8],
@@ -67,7 +109,7 @@ impl BlockSum {
     /// Adds one group of eight.
     #[inline(always)]
     fn add_group(&mut self, group: [f32; 8]) {
-        self.lanes += f32x8::new(group);
+        accumulate(&mut self.lanes, group);
         self.pending += 1;
         if self.pending == BLOCK {
             self.fold();
@@ -82,10 +124,10 @@ impl BlockSum {
         inline(never)
     )]
     fn fold(&mut self) {
-        for v in self.lanes.to_array() {
+        for v in lane_values(self.lanes) {
             self.total.add(v);
         }
-        self.lanes = f32x8::ZERO;
+        self.lanes = ZERO_LANES;
         self.pending = 0;
     }
 

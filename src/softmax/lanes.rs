@@ -6,12 +6,16 @@
 
 use super::math::{Class, Reads, Rows};
 use crate::kernel_math::KernelMath;
+use crate::simd::WIDTH;
 use crate::simd::map_array;
 use crate::sum::{Compensated, PARTIALS, fold_partials};
 use crate::target::SoftmaxTarget;
 
-/// The most lanes a lane type has (AVX-512, `f32x16`).
-pub(crate) const MAX_LANES: usize = 16;
+/// The most lanes a lane type of this build has: [`WIDTH`] (sixteen on x86-64, whose AVX2 and
+/// AVX-512 lanes are sixteen too, and on aarch64; one on Cortex-M, where `Kernel::Libm`'s
+/// `f32` has one as well). The per-lane arrays of the traversals are this long, so a one-lane
+/// build carries no fifteen unused slots on its stack.
+pub(crate) const MAX_LANES: usize = WIDTH;
 
 /// The rows of one step, `first .. first + valid`, with `C` classes `stride` apart; lanes past
 /// `valid` repeat the last row (and write nothing).
