@@ -63,6 +63,21 @@ pub fn digest() -> u64 {
             }
         }
     }
+    // Subnormal losses, gradients and partial sums (two per accumulator lane): a target that
+    // flushed subnormals anywhere on the path (a vector unit's adds, say) would give 0 here.
+    {
+        let (x, t, out) = (&mut xb[..16], &mut tb[..16], &mut out[..16]);
+        for (i, (x, t)) in x.iter_mut().zip(t.iter_mut()).enumerate() {
+            *x = 89.0 + i as f32 * 0.125;
+            *t = 1.0;
+        }
+        let fl = SigmoidFocal::new(0.0, None).unwrap();
+        fl.loss_per_element(x, t, out).unwrap();
+        assert!(out.iter().all(|&l| l > 0.0 && l < f32::MIN_POSITIVE));
+        h.eat_all(out);
+        h.eat(fl.loss_and_grad(x, t, Reduction::Sum, out).unwrap());
+        h.eat_all(out);
+    }
     for i in -2000..=2000 {
         let v = i as f32 * 0.05123;
         h.eat(approx::exp(v));
