@@ -44,6 +44,8 @@ mod sink;
 mod softmax;
 mod sum;
 mod target;
+#[cfg(test)]
+mod test_rng;
 mod total;
 #[cfg(feature = "train")]
 pub mod train;

@@ -145,15 +145,12 @@ mod tests {
     /// 2^-40 of the sum of magnitudes, where a plain `f32` sum misses by more than 2^-24.
     #[test]
     fn pair_sum_is_nearly_exact() {
-        let mut state = 0x2545_f491_u32;
+        let mut next = crate::test_rng::xorshift(0x2545_f491);
         let mut pair = Pair::ZERO;
         let mut plain = 0.0f32;
         let (mut exact, mut magnitude) = (0.0f64, 0.0f64);
         for i in 0..100_000 {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let v = (state >> 8) as f32 / 16_777_216.0 * if i % 3 == 0 { -1.0 } else { 100.0 };
+            let v = (next() >> 8) as f32 / 16_777_216.0 * if i % 3 == 0 { -1.0 } else { 100.0 };
             pair.add(v);
             plain += v;
             exact += f64::from(v);
@@ -167,13 +164,7 @@ mod tests {
     /// quotient, on a spread of pairs and divisors (counts beyond 2^24 included).
     #[test]
     fn division_rounds_the_exact_quotient() {
-        let mut state = 0x9e37_79b9_u32;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        };
+        let mut next = crate::test_rng::xorshift(0x9e37_79b9_u32);
         for _ in 0..100_000 {
             // Totals from 2^-64 to 2^100 (the tiny ones take the scaled path).
             let hi = f32::from_bits(0x1f80_0000 + next() % 0x3200_0000);

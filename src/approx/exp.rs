@@ -120,13 +120,7 @@ mod tests {
     /// underflow threshold and across the range.
     #[test]
     fn nonpositive_exponents_give_exp_sum_bits() {
-        let mut state = 0x9e37_79b9_u32;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        };
+        let mut next = crate::test_rng::xorshift(0x9e37_79b9_u32);
         let threshold = UNDERFLOW_AT;
         let mut straddling = 0;
         for i in 0..2_000_000u32 {

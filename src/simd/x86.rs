@@ -109,6 +109,20 @@ struct Avx512(__m512);
 #[derive(Clone, Copy)]
 struct Avx512Int(__m512i);
 
+/// `SimdMask::any` and `all` from the sixteen sign bits of a mask.
+macro_rules! sign_bit_queries {
+    () => {
+        #[inline(always)]
+        fn any(self) -> bool {
+            self.sign_bits() != 0
+        }
+        #[inline(always)]
+        fn all(self) -> bool {
+            self.sign_bits() == 0xffff
+        }
+    };
+}
+
 /// Implements a binary operator on a lane type from one intrinsic per register.
 macro_rules! binary {
     ($lane:ident, $trait:ident, $method:ident, $intrinsic:ident, $($field:tt),+) => {
@@ -233,14 +247,7 @@ impl SimdMask<Avx2> for Avx2 {
             )
         }
     }
-    #[inline(always)]
-    fn any(self) -> bool {
-        self.sign_bits() != 0
-    }
-    #[inline(always)]
-    fn all(self) -> bool {
-        self.sign_bits() == 0xffff
-    }
+    sign_bit_queries!();
 }
 
 impl SimdF32 for Avx2 {
@@ -420,14 +427,7 @@ impl SimdMask<Avx512> for Avx512 {
         // SAFETY: see the module's soundness note.
         Avx512(unsafe { _mm512_mask_blend_ps(self.sign_bits(), if_false.0, if_true.0) })
     }
-    #[inline(always)]
-    fn any(self) -> bool {
-        self.sign_bits() != 0
-    }
-    #[inline(always)]
-    fn all(self) -> bool {
-        self.sign_bits() == 0xffff
-    }
+    sign_bit_queries!();
 }
 
 impl SimdF32 for Avx512 {
