@@ -248,7 +248,7 @@ fn tables(measurements: &[Measurement]) -> String {
         "\nFlash (`.text` + `.rodata`) one kernel of one form adds to an empty firmware, in \
          bytes: the total, and in brackets the part of it that is compiler runtime \
          (`compiler_builtins`: soft-float routines, which any float code on M0/M3 links, \
-         the `f64` add and divide of the sums, `memcpy`). Columns 2–5 link `loss_and_grad` \
+         `memcpy`). Columns 2–5 link `loss_and_grad` \
          alone (a training step); the others every entry point of the form:\n\n\
          | core | sigmoid Simd | sigmoid Libm | softmax Simd | softmax Libm | sigmoid Simd, all entry points | sigmoid Libm, all | softmax Simd, all | softmax Libm, all |\n\
          |---|---|---|---|---|---|---|---|---|\n",
