@@ -11,9 +11,9 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
 use focal_loss::Kernel;
-use focal_loss_firmware::{board, tables};
+use focal_loss_firmware::board::{self, entry};
+use focal_loss_firmware::tables;
 use testkit::digest;
 use testkit::vectors::{self, Miss, Quantity, Worst};
 
