@@ -2,9 +2,9 @@
 //! word that changed.
 //!
 //! The `unsafe` code here lives in the test firmware, not in the library: it writes and reads
-//! the free stack below the stack pointer through raw pointers, between cortex-m-rt's
-//! `_stack_end` (the end of the static data) and the current stack pointer. Nothing lives
-//! there while it runs.
+//! the free stack below the stack pointer through raw pointers, between `_stack_end` (the end
+//! of the static data: cortex-m-rt's symbol, which `memory-riscv-virt.x` defines for
+//! riscv-rt) and the current stack pointer. Nothing lives there while it runs.
 
 /// The paint.
 const PAINT: u32 = 0x5AA5_C33C;

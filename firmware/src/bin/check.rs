@@ -1,4 +1,5 @@
-//! On-device check of the focal-loss kernels, run under qemu-system-arm by `cargo xtask test`:
+//! On-device check of the focal-loss kernels, run under qemu (qemu-system-arm,
+//! qemu-system-riscv32) by `cargo xtask test`:
 //!
 //! 1. every committed reference vector (`tests/data/*.csv`, the ones the host tests check)
 //!    through `Kernel::Simd` and `Kernel::Libm`, sigmoid and softmax, within the same bounds;

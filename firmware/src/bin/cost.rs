@@ -1,7 +1,8 @@
 //! What the kernels cost on the device, for `cargo xtask embedded-report`: instructions per
-//! element of `loss_and_grad` (counted by SysTick under qemu's `-icount shift=0`, see
-//! `board::Counter`) and the peak stack of every entry point (by stack painting, see
-//! `stack`). Prints one `defmt` line per measurement, which the xtask parses:
+//! element of `loss_and_grad` (counted under qemu's `-icount shift=0` by SysTick on Cortex-M
+//! and `minstret` on RISC-V, see `board::Counter`) and the peak stack of every entry point (by
+//! stack painting, see `stack`). Prints one `defmt` line per measurement, which the xtask
+//! parses:
 //!
 //! - `calibration <instructions per tick × 1024>`
 //! - `instructions <form> <case> <kernel> <elements> <instructions>`
