@@ -1,5 +1,6 @@
-//! Puts the board's memory map, as `memory.x`, where cortex-m-rt's `link.x` finds it, and
-//! turns the library's committed reference vectors into `static` tables (`tables.rs`).
+//! Puts the board's memory map, as `memory.x`, where the runtime's `link.x` (cortex-m-rt's or
+//! riscv-rt's) finds it, and turns the library's committed reference vectors into `static`
+//! tables (`tables.rs`).
 //!
 //! The tables come from the same parser and `f64` reference the host tests use (`testkit`,
 //! a build-dependency), so the device checks exactly the vectors the host checks. The
@@ -20,6 +21,7 @@ fn main() {
     let (map, stride) = match target.as_str() {
         t if t.starts_with("thumbv8m") => ("memory-an505.x", 1),
         t if t.starts_with("thumbv6m") => ("memory-microbit.x", M0_STRIDE),
+        t if t.starts_with("riscv32") => ("memory-riscv-virt.x", 1),
         _ => ("memory-mps2.x", 1),
     };
     std::fs::copy(map, out.join("memory.x")).expect("copy the memory map");
@@ -28,6 +30,7 @@ fn main() {
         "memory-mps2.x",
         "memory-an505.x",
         "memory-microbit.x",
+        "memory-riscv-virt.x",
         "../tests/data/sigmoid_reference.csv",
         "../tests/data/softmax_reference.csv",
     ] {

@@ -63,7 +63,7 @@ pub fn softmax<const ALL: bool>(kernel: Kernel) -> Result<(), FocalError> {
 #[macro_export]
 macro_rules! footprint_program {
     ($($body:tt)*) => {
-        #[cortex_m_rt::entry]
+        #[$crate::board::entry]
         fn main() -> ! {
             #[allow(unused_imports)]
             use {$crate::footprint::{sigmoid, softmax}, focal_loss::Kernel::{Libm, Simd}};

@@ -1,10 +1,10 @@
 //! Peak stack by painting: fill the free stack with a pattern, run the code, find the lowest
 //! word that changed.
 //!
-//! This is the project's only `unsafe` code, and it lives here in the test firmware, not in
-//! the library: it writes and reads the free stack below the stack pointer through raw
-//! pointers, between cortex-m-rt's `_stack_end` (the
-//! end of the static data) and the current stack pointer. Nothing lives there while it runs.
+//! The `unsafe` code here lives in the test firmware, not in the library: it writes and reads
+//! the free stack below the stack pointer through raw pointers, between `_stack_end` (the end
+//! of the static data: cortex-m-rt's symbol, which `memory-riscv-virt.x` defines for
+//! riscv-rt) and the current stack pointer. Nothing lives there while it runs.
 
 /// The paint.
 const PAINT: u32 = 0x5AA5_C33C;
@@ -13,7 +13,7 @@ const PAINT: u32 = 0x5AA5_C33C;
 const MARGIN_WORDS: usize = 16;
 
 unsafe extern "C" {
-    /// cortex-m-rt: the lowest address the stack may reach (end of `.bss` / `.uninit`).
+    /// The lowest address the stack may reach (end of `.bss` / `.uninit`).
     static _stack_end: u32;
 }
 
@@ -26,7 +26,7 @@ fn stack_floor() -> usize {
 /// Paints the free stack below this function's own frame.
 #[inline(never)]
 pub fn paint() {
-    let top = cortex_m::register::msp::read() as usize - MARGIN_WORDS * 4;
+    let top = crate::board::stack_pointer() - MARGIN_WORDS * 4;
     let mut p = stack_floor();
     while p < top {
         // SAFETY: [floor, sp − margin) is free stack, word-aligned, owned by no one.
@@ -57,7 +57,7 @@ fn out_of_line<R>(f: impl FnOnce() -> R) -> R {
 /// Peak stack of `f` in bytes, measured from the stack pointer at the call.
 #[inline(always)]
 pub fn peak<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    let sp = cortex_m::register::msp::read() as usize;
+    let sp = crate::board::stack_pointer();
     paint();
     let r = out_of_line(f);
     (r, peak_since(sp))

@@ -3,7 +3,10 @@
 //! Targets come from rustup when they are installed; otherwise from Debian's Rust (packages
 //! `rustc-web cargo-web rust-web-src`: `/usr/bin/cargo`, `/usr/bin/rustc` and the standard
 //! library's source), which builds `std` for the target with `-Zbuild-std` under
-//! `RUSTC_BOOTSTRAP=1`, since `rustup target add` cannot download here.
+//! `RUSTC_BOOTSTRAP=1`, since `rustup target add` cannot download here. Debian's Rust has no
+//! `rust-lld`, so the RISC-V firmware is linked with a rustup toolchain's ([`rust_lld`]).
+
+use std::path::{Path, PathBuf};
 
 use crate::cargo::CargoCmd;
 
@@ -15,6 +18,12 @@ pub const CORTEX_M: [&str; 4] = [
     "thumbv7m-none-eabi",
     "thumbv7em-none-eabihf",
     "thumbv8m.main-none-eabihf",
+];
+/// The RISC-V microcontroller targets: without an FPU (ESP32-C6, GD32VF103, CH32V203) and with
+/// a single-precision one (CH32V307, ESP32-P4).
+pub const RISCV: [&str; 2] = [
+    "riscv32imac-unknown-none-elf",
+    "riscv32imafc-unknown-none-elf",
 ];
 
 /// Debian's cargo, rustc and rustdoc.
@@ -44,15 +53,58 @@ pub fn cortex_m_build() -> CargoCmd {
 }
 
 /// `cargo build` of the on-device programs (`firmware/`: the check, the cost measurements,
-/// the footprint programs) for every Cortex-M target.
+/// the footprint programs) for every Cortex-M target, linked by binutils' `ld`.
 pub fn firmware_build() -> CargoCmd {
+    firmware(&CORTEX_M, "-C linker=arm-none-eabi-ld -C linker-flavor=ld")
+}
+
+/// The same programs for the RISC-V targets, into the same target directory (the host build
+/// scripts and macros are shared), linked by [`rust_lld`].
+pub fn riscv_firmware_build() -> CargoCmd {
+    let lld = rust_lld().unwrap_or_else(|| PathBuf::from("rust-lld"));
+    firmware(&RISCV, &format!("-C linker={}", lld.display()))
+}
+
+/// `cargo build` of `firmware/` for `targets`, with the runtime's and defmt's linker scripts
+/// and `linker` (the flags that pick the linker).
+fn firmware(targets: &[&str], linker: &str) -> CargoCmd {
     let args = "build --release --manifest-path firmware/Cargo.toml --bins";
-    cross_cargo(args, &CORTEX_M, "-Zbuild-std=core")
+    cross_cargo(args, targets, "-Zbuild-std=core")
         .args(["--target-dir", "target/firmware"])
-        .rustflags(
-            "-C link-arg=-Tlink.x -C link-arg=-Tdefmt.x -C linker=arm-none-eabi-ld \
-             -C linker-flavor=ld",
-        )
+        .rustflags(&format!(
+            "-C link-arg=-Tlink.x -C link-arg=-Tdefmt.x {linker}"
+        ))
+}
+
+/// A rustup toolchain's `rust-lld`: the active toolchain's (the sysroot of `rustc` on `PATH`)
+/// first, else any installed toolchain's, else one on `PATH`.
+pub fn rust_lld() -> Option<PathBuf> {
+    let sh = crate::shell().ok()?;
+    let sysroot = sh.cmd("rustc").args(["--print", "sysroot"]);
+    let sysroot = sysroot
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .ok()
+        .map(PathBuf::from);
+    let toolchains = home::rustup_home().ok().map(|home| home.join("toolchains"));
+    let mut toolchains: Vec<PathBuf> = toolchains
+        .and_then(|dir| std::fs::read_dir(dir).ok())
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .collect();
+    toolchains.sort();
+    let in_toolchain = |root: &Path| {
+        let hosts = std::fs::read_dir(root.join("lib/rustlib")).ok()?;
+        let mut lld = hosts.filter_map(|host| Some(host.ok()?.path().join("bin/rust-lld")));
+        lld.find(|path| path.is_file())
+    };
+    sysroot
+        .into_iter()
+        .chain(toolchains)
+        .find_map(|root| in_toolchain(&root))
+        .or_else(|| crate::install::which("rust-lld"))
 }
 
 /// `cargo <args> --target …` for `targets`: rustup's cargo when it has every one of them,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use object::{Object, ObjectSection, ObjectSymbol, SectionKind};
+use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
 
 /// The sections that go to flash.
 const FLASH_SECTIONS: [&str; 3] = [".vector_table", ".text", ".rodata"];
@@ -25,6 +25,10 @@ pub struct Footprint {
     /// Bytes of code from the compiler's runtime (`compiler_builtins`: soft-float arithmetic
     /// and conversions, integer helpers, `memcpy`), which any firmware doing the same
     /// arithmetic links too. Aliases (`__aeabi_fadd` = `__addsf3`) count once.
+    ///
+    /// On Cortex-M it is the functions of `compiler_builtins`' own (mangled) names and the
+    /// ARM EABI names; on RISC-V most of it has only the libgcc name (`__eqsf2`,
+    /// `__fixunssfsi`) or the C name (`memset`).
     pub runtime: u64,
     /// Whether the ELF defines or references an allocator symbol.
     pub allocator: bool,
@@ -39,7 +43,9 @@ pub fn footprint(path: &Path) -> Result<Footprint> {
     let flash = file.sections().filter(in_flash).map(|s| s.size()).sum();
     let in_code = |symbol: &object::Symbol| {
         let section = symbol.section_index().map(|i| file.section_by_index(i));
-        section.is_some_and(|s| s.is_ok_and(|s| s.kind() == SectionKind::Text))
+        let in_text = section.is_some_and(|s| s.is_ok_and(|s| s.kind() == SectionKind::Text));
+        // Functions only: not the linker script's markers (`__stext`) in `.text`.
+        in_text && symbol.kind() == SymbolKind::Text
     };
     // Runtime code by address, so that aliases count once.
     let mut runtime = BTreeMap::new();
@@ -59,13 +65,25 @@ pub fn footprint(path: &Path) -> Result<Footprint> {
     })
 }
 
-/// Whether a (mangled) symbol name is compiler runtime.
+/// The C library functions `compiler_builtins` defines under their C names.
+const MEM_FUNCTIONS: [&str; 5] = ["memcpy", "memmove", "memset", "memcmp", "bcmp"];
+
+/// Whether a (mangled) function name is compiler runtime.
 fn is_runtime(name: &str) -> bool {
     // `{:#}` leaves out the crate hashes: `compiler_builtins::mem::memcpy`.
     let demangled = format!("{:#}", rustc_demangle::demangle(name));
+    // libgcc's names: `__` and the operation and modes, lower case, no further `_`.
+    let libgcc = name.strip_prefix("__").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    });
     demangled.contains("compiler_builtins::")
         || demangled.starts_with("__aeabi_")
         || demangled.starts_with("__clz")
+        || libgcc
+        || MEM_FUNCTIONS.contains(&name)
 }
 
 #[cfg(test)]
@@ -76,11 +94,29 @@ mod tests {
     fn runtime_symbols() {
         let legacy = "_ZN17compiler_builtins5float3add8__addsf317h0123456789abcdefE";
         let v0 = "_RNvNtCs7zVNTGpFKHO_17compiler_builtins3mem6memcpy";
-        for name in [legacy, v0, "__aeabi_fadd", "__clzsi2"] {
+        let riscv = [
+            "__eqsf2",
+            "__fixunssfsi",
+            "__floatunsisf",
+            "__udivdi3",
+            "memset",
+        ];
+        for name in [legacy, v0, "__aeabi_fadd", "__clzsi2"]
+            .into_iter()
+            .chain(riscv)
+        {
             assert!(is_runtime(name), "{name}");
         }
         let ours = "_ZN10focal_loss7sigmoid4loss17h0123456789abcdefE";
-        assert!(!is_runtime(ours));
+        for name in [
+            ours,
+            "__pre_init",
+            "__defmt_default_timestamp",
+            "_start_rust",
+            "main",
+        ] {
+            assert!(!is_runtime(name), "{name}");
+        }
     }
 
     #[test]

@@ -6,16 +6,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 
-use crate::qemu::{BOARDS, Board, elf};
+use crate::qemu::{BOARDS, Board, Family, elf};
 use crate::{elf, markdown};
 
-/// What the kernels cost on each Cortex-M target, under qemu
+/// What the kernels cost on each Cortex-M and RISC-V target, under qemu
 ///
 /// Builds firmware/ for thumbv6m (micro:bit, M0), thumbv7m (MPS2-AN385, M3), thumbv7em
-/// (MPS2-AN386, M4F) and thumbv8m.main (MPS2-AN505, M33), then measures on each:
+/// (MPS2-AN386, M4F) and thumbv8m.main (MPS2-AN505, M33) under qemu-system-arm, and for
+/// riscv32imac and riscv32imafc (virt) under qemu-system-riscv32, then measures on each:
 ///   - instructions per element of loss_and_grad (sigmoid γ=2 and γ=0.5, softmax C=10), Simd
-///     and Libm: qemu -icount shift=0 (one instruction per virtual ns) and SysTick,
-///     calibrated against a loop of known length;
+///     and Libm, under qemu -icount shift=0 (one instruction per virtual ns): on Cortex-M by
+///     SysTick, calibrated against a loop of known length; on RISC-V by the minstret CSR;
 ///   - flash (.text + .rodata) one kernel of one form adds to an empty firmware;
 ///   - peak stack of every entry point, by stack painting;
 ///   - that no ELF links an allocator.
@@ -25,7 +26,7 @@ use crate::{elf, markdown};
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Measure the ELFs already in target/firmware.
+    /// Measure the ELFs already in target/firmware (of both families).
     #[arg(long)]
     no_build: bool,
     /// Also write the tables to FILE (between its `<!-- embedded-report: begin -->` and
@@ -77,21 +78,21 @@ struct Measurement {
 
 /// Entry point of `cargo xtask embedded-report`.
 pub fn run(args: Args) -> Result<()> {
-    crate::qemu::prepare_firmware(!args.no_build)?;
-    report(args.out.as_deref())
+    crate::qemu::prepare_firmware(&Family::ALL, !args.no_build)?;
+    report(BOARDS.iter(), args.out.as_deref())
 }
 
-/// The `then` of the firmware stage: the check on every board, the training run against the
-/// host's (`train-on-device`), then the footprint of every board against the bars.
-pub fn check_firmware() -> Result<()> {
-    crate::qemu::run_checks()?;
-    crate::train_device::compare_with_host()?;
-    report(None)
+/// The `then` of a firmware stage: the check on every board of `family`, the training run
+/// against the host's (`train-on-device`), then the footprint of every board against the bars.
+pub fn check_firmware(family: Family) -> Result<()> {
+    crate::qemu::run_checks(family)?;
+    crate::train_device::compare_with_host(family.boards())?;
+    report(family.boards(), None)
 }
 
-/// Measures every board, prints the tables (and writes them to `out`), checks the bars.
-fn report(out: Option<&Path>) -> Result<()> {
-    let measurements = BOARDS.iter().map(measure).collect::<Result<Vec<_>>>()?;
+/// Measures `boards`, prints the tables (and writes them to `out`), checks the bars.
+fn report<'a>(boards: impl Iterator<Item = &'a Board>, out: Option<&Path>) -> Result<()> {
+    let measurements = boards.map(measure).collect::<Result<Vec<_>>>()?;
     let report = tables(&measurements);
     println!("\n{report}");
     if let Some(file) = out {
@@ -177,8 +178,7 @@ impl Measurement {
 fn check_bars(measurements: &[Measurement]) -> Result<()> {
     let mut missed = Vec::new();
     for m in measurements {
-        let target = m.board.target;
-        let hard_float = target.ends_with("eabihf");
+        let (target, hard_float) = (m.board.target, m.board.fpu);
         for program in FOOTPRINTS.into_iter().filter(|p| !p.ends_with("_all")) {
             // The library's own code on every target; with the compiler runtime it brings
             // where the FPU makes that runtime small (without one, any float code links it).
@@ -216,7 +216,16 @@ fn one(v: Option<f64>) -> String {
 /// The Markdown tables of the report.
 fn tables(measurements: &[Measurement]) -> String {
     let host = crate::host::cpu_model();
-    let qemu = crate::host::version("qemu-system-arm", "--version").unwrap_or_default();
+    // Each family's qemu; one version when they are the same build.
+    let mut programs: Vec<&str> = measurements
+        .iter()
+        .map(|m| m.board.family.program())
+        .collect();
+    programs.dedup();
+    let version = |program| crate::host::version(program, "--version").unwrap_or_default();
+    let mut qemu: Vec<String> = programs.into_iter().map(version).collect();
+    qemu.dedup();
+    let qemu = qemu.join(", ");
     let mut s = format!(
         "Measured by `cargo xtask embedded-report` on {} ({qemu}; {host}), firmware built \
          with `opt-level = 3`, `lto = true`, `codegen-units = 1`.\n\n",
@@ -231,7 +240,7 @@ fn tables(measurements: &[Measurement]) -> String {
     };
     s.push_str(
         "Instructions per element of `loss_and_grad` (softmax: per sample of 10 classes), \
-         counted by qemu `-icount shift=0` and SysTick:\n\n\
+         counted by qemu `-icount shift=0` and SysTick (Cortex-M) or `minstret` (RISC-V):\n\n\
          | core | instructions / tick | sigmoid γ=2 Simd | Libm | Libm/Simd | sigmoid γ=0.5 Simd | Libm | Libm/Simd | softmax C=10 Simd | Libm | Libm/Simd |\n\
          |---|---|---|---|---|---|---|---|---|---|---|\n",
     );
@@ -247,9 +256,9 @@ fn tables(measurements: &[Measurement]) -> String {
     s.push_str(
         "\nFlash (`.text` + `.rodata`) one kernel of one form adds to an empty firmware, in \
          bytes: the total, and in brackets the part of it that is compiler runtime \
-         (`compiler_builtins`: soft-float routines, which any float code on M0/M3 links, \
-         `memcpy`). Columns 2–5 link `loss_and_grad` \
-         alone (a training step); the others every entry point of the form:\n\n\
+         (`compiler_builtins`: the soft-float routines any float code on M0/M3/RV32IMAC \
+         links, and `memset` / `memcpy`). Columns 2–5 link `loss_and_grad` alone (a training \
+         step); the others every entry point of the form:\n\n\
          | core | sigmoid Simd | sigmoid Libm | softmax Simd | softmax Libm | sigmoid Simd, all entry points | sigmoid Libm, all | softmax Simd, all | softmax Libm, all |\n\
          |---|---|---|---|---|---|---|---|---|\n",
     );

@@ -23,6 +23,9 @@ pub struct Needs {
     packages: &'static [&'static str],
     /// Whether the stage decodes `defmt` output, with [`defmt_print`].
     defmt_print: bool,
+    /// Whether the stage links with a rustup toolchain's `rust-lld` ([`cross::rust_lld`]),
+    /// which no Debian package brings.
+    rust_lld: bool,
 }
 
 /// Debian's Rust, which every cross stage falls back on.
@@ -35,6 +38,7 @@ pub const CORTEX_M: Needs = Needs {
     targets: &cross::CORTEX_M,
     packages: &[],
     defmt_print: false,
+    rust_lld: false,
 };
 
 /// The firmware stage: the Cortex-M toolchain, the linker, qemu (and `defmt-print`).
@@ -44,6 +48,18 @@ pub const FIRMWARE: Needs = Needs {
     targets: &cross::CORTEX_M,
     packages: &["gcc-arm-none-eabi", "qemu-system-arm"],
     defmt_print: true,
+    rust_lld: false,
+};
+
+/// The RISC-V firmware stage: the RISC-V toolchain, `rust-lld`, qemu-system-riscv32 (package
+/// `qemu-system-misc`) and `defmt-print`.
+pub const RISCV: Needs = Needs {
+    stage: "the RISC-V firmware stage",
+    tools: &["qemu-system-riscv32"],
+    targets: &cross::RISCV,
+    packages: &["qemu-system-misc"],
+    defmt_print: true,
+    rust_lld: true,
 };
 
 /// The aarch64 stage: a toolchain, a cross linker and libc, qemu-user.
@@ -61,6 +77,7 @@ pub const AARCH64: Needs = Needs {
         "libc6-dev-arm64-cross",
     ],
     defmt_print: false,
+    rust_lld: false,
 };
 
 /// The pinned defmt decoder.
@@ -93,7 +110,11 @@ impl Needs {
             ]);
         }
         let found = |t: &&str| which(t).is_some() || (t.starts_with('/') && Path::new(t).exists());
-        needed.into_iter().filter(|t| !found(t)).collect()
+        let mut missing: Vec<_> = needed.into_iter().filter(|t| !found(t)).collect();
+        if self.rust_lld && cross::rust_lld().is_none() {
+            missing.push("rust-lld");
+        }
+        missing
     }
 
     /// Debian's Rust and the stage's own packages.
@@ -103,8 +124,13 @@ impl Needs {
 
     /// The hint printed when the stage fails.
     pub fn hint(&self) -> String {
+        let lld = if self.rust_lld {
+            " and a rustup toolchain (for its `rust-lld`)"
+        } else {
+            ""
+        };
         format!(
-            "{} needs `apt-get install {}` (run as root, the xtask installs them itself; \
+            "{} needs `apt-get install {}`{lld} (run as root, the xtask installs them itself; \
              Debian's Rust only where rustup lacks the targets); run `cargo xtask test --host` \
              to leave cross targets out",
             self.stage,
@@ -148,7 +174,7 @@ fn apt_get_install(packages: &[&str]) -> Result<()> {
 }
 
 /// Where `tool` is on `PATH`.
-fn which(tool: &str) -> Option<PathBuf> {
+pub fn which(tool: &str) -> Option<PathBuf> {
     let paths = std::env::var_os("PATH")?;
     std::env::split_paths(&paths)
         .map(|dir| dir.join(tool))

@@ -5,15 +5,18 @@ use std::time::Instant;
 use anyhow::{Result, anyhow};
 
 use crate::cargo::CargoCmd;
-use crate::{cross, embedded_report, install};
+use crate::embedded_report::check_firmware;
+use crate::qemu::Family;
+use crate::{cross, install};
 
 /// Run every check CI runs, in order, stopping at the first failure
 ///
 /// rustfmt, clippy (default and defmt features), cargo test, no-default and defmt builds,
 /// rustdoc with -D warnings, bench build, the determinism test on SSE2 and AVX2 builds
 /// (x86_64 hosts) and with 8 and 1 lanes, then (left out by `--host`) no_std builds for
-/// Cortex-M0/M3/M4F/M33, the on-device check firmware on each under qemu-system-arm, and the
-/// whole test suite for aarch64 under qemu-user.
+/// Cortex-M0/M3/M4F/M33, the on-device check firmware on each under qemu-system-arm and on
+/// RISC-V RV32IMAC/RV32IMAFC under qemu-system-riscv32, and the whole test suite for aarch64
+/// under qemu-user.
 ///
 /// On a CPU without AVX2/FMA the AVX2 run is skipped with a notice, unless CI=true, where it
 /// fails. Missing cross tools are installed (apt-get as root on Debian / Ubuntu, `cargo
@@ -21,7 +24,7 @@ use crate::{cross, embedded_report, install};
 #[derive(Debug, Default, clap::Args)]
 pub struct Args {
     /// The quick loop: only the stages that run on the host (leaves out the Cortex-M builds,
-    /// the firmware under qemu-system-arm, aarch64 under qemu-user).
+    /// the firmware under qemu-system-arm and qemu-system-riscv32, aarch64 under qemu-user).
     #[arg(long = "host")]
     host_only: bool,
     /// Print the stages and exit without running them.
@@ -146,6 +149,8 @@ fn plan(args: &Args) -> Vec<Stage> {
     if !args.host_only {
         let firmware = "Cortex-M firmware under qemu-system-arm: reference vectors, same bits \
                         as the host, training, footprint bars";
+        let riscv = "RISC-V firmware (RV32IMAC, RV32IMAFC) under qemu-system-riscv32: reference \
+                     vectors, same bits as the host, training, footprint bars";
         stages.extend([
             Stage::new(
                 "Cortex-M0/M3/M4F/M33: no_std release builds",
@@ -153,7 +158,9 @@ fn plan(args: &Args) -> Vec<Stage> {
             )
             .cross(&install::CORTEX_M, None),
             Stage::new(firmware, cross::firmware_build())
-                .cross(&install::FIRMWARE, Some(embedded_report::check_firmware)),
+                .cross(&install::FIRMWARE, Some(|| check_firmware(Family::CortexM))),
+            Stage::new(riscv, cross::riscv_firmware_build())
+                .cross(&install::RISCV, Some(|| check_firmware(Family::RiscV))),
             Stage::new(
                 "aarch64 NEON under qemu-user: the host test suite",
                 cross::aarch64_test(),
@@ -258,11 +265,12 @@ mod tests {
         assert_eq!(lines(&host_only), host_stages);
         // The cross stages' commands depend on which toolchain this machine has.
         let all = lines(&Args::default());
-        assert_eq!(all.len(), 16);
+        assert_eq!(all.len(), 17);
         assert_eq!(all[..13], host_stages);
         let cross = [
             "--target thumbv6m-none-eabi",
             "--manifest-path firmware/Cargo.toml",
+            "--target riscv32imac-unknown-none-elf --target riscv32imafc-unknown-none-elf",
             "--target aarch64-unknown-linux-gnu",
         ];
         for (stage, part) in plan(&Args::default())[13..].iter().zip(cross) {

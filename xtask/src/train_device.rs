@@ -1,18 +1,18 @@
-//! `cargo xtask train-on-device`: the same training on the Cortex-M boards as on the host,
-//! bit for bit (see [`Args`]).
+//! `cargo xtask train-on-device`: the same training on the Cortex-M and RISC-V boards as on
+//! the host, bit for bit (see [`Args`]).
 
 use anyhow::{Result, bail, ensure};
 
 use crate::cargo::CargoCmd;
-use crate::qemu::{BOARDS, elf};
+use crate::qemu::{BOARDS, Board, Family, elf};
 
-/// Train on the Cortex-M boards, compare every bit with the host
+/// Train on the Cortex-M and RISC-V boards, compare every bit with the host
 ///
 /// Builds firmware/ (unless --no-build), runs `cargo run --release --example train_imbalanced
 /// -- --device-run` on the host and firmware/src/bin/train.rs under qemu-system-arm on the
 /// Cortex-M3, M4F and M33 boards (the micro:bit's 16 KiB of RAM cannot hold the shuffle buffer
-/// of the 4040-sample set), and fails unless every epoch's loss bits and every final weight's
-/// bits are the same.
+/// of the 4040-sample set) and under qemu-system-riscv32 on RV32IMAC and RV32IMAFC, and fails
+/// unless every epoch's loss bits and every final weight's bits are the same.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Use the firmware already in target/firmware.
@@ -22,8 +22,8 @@ pub struct Args {
 
 /// Entry point of `cargo xtask train-on-device`.
 pub fn run(args: Args) -> Result<()> {
-    crate::qemu::prepare_firmware(!args.no_build)?;
-    compare_with_host()
+    crate::qemu::prepare_firmware(&Family::ALL, !args.no_build)?;
+    compare_with_host(BOARDS.iter())
 }
 
 /// The lines that must agree: `epoch <n> loss <bits>`, `weight <k> <bits>` and
@@ -34,9 +34,9 @@ fn compared(text: &str) -> Vec<String> {
     text.lines().filter(compared).map(str::to_owned).collect()
 }
 
-/// Trains on every board with the RAM for it and compares with the host; the firmware must
-/// be built.
-pub fn compare_with_host() -> Result<()> {
+/// Trains on every one of `boards` with the RAM for it and compares with the host; the
+/// firmware must be built.
+pub fn compare_with_host<'a>(boards: impl Iterator<Item = &'a Board>) -> Result<()> {
     let cmd = CargoCmd::new("run --release --quiet --example train_imbalanced -- --device-run");
     println!("--- host: {}", cmd.display());
     let text = cmd.read()?;
@@ -46,7 +46,7 @@ pub fn compare_with_host() -> Result<()> {
         host.last().is_some_and(|l| l.starts_with("weights ")),
         "the host run printed no weights"
     );
-    for board in BOARDS.iter().filter(|b| b.core != "Cortex-M0") {
+    for board in boards.filter(|b| b.core != "Cortex-M0") {
         let run = board.run(&elf(board.target, "train"), false)?;
         print!("{}", run.text);
         ensure!(run.passed, "training failed on {}", board.target);

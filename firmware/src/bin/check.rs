@@ -1,4 +1,5 @@
-//! On-device check of the focal-loss kernels, run under qemu-system-arm by `cargo xtask test`:
+//! On-device check of the focal-loss kernels, run under qemu (qemu-system-arm,
+//! qemu-system-riscv32) by `cargo xtask test`:
 //!
 //! 1. every committed reference vector (`tests/data/*.csv`, the ones the host tests check)
 //!    through `Kernel::Simd` and `Kernel::Libm`, sigmoid and softmax, within the same bounds;
@@ -11,9 +12,9 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
 use focal_loss::Kernel;
-use focal_loss_firmware::{board, tables};
+use focal_loss_firmware::board::{self, entry};
+use focal_loss_firmware::tables;
 use testkit::digest;
 use testkit::vectors::{self, Miss, Quantity, Worst};
 

@@ -1,7 +1,8 @@
 //! What the kernels cost on the device, for `cargo xtask embedded-report`: instructions per
-//! element of `loss_and_grad` (counted by SysTick under qemu's `-icount shift=0`, see
-//! `board::Counter`) and the peak stack of every entry point (by stack painting, see
-//! `stack`). Prints one `defmt` line per measurement, which the xtask parses:
+//! element of `loss_and_grad` (counted under qemu's `-icount shift=0` by SysTick on Cortex-M
+//! and `minstret` on RISC-V, see `board::Counter`) and the peak stack of every entry point (by
+//! stack painting, see `stack`). Prints one `defmt` line per measurement, which the xtask
+//! parses:
 //!
 //! - `calibration <instructions per tick × 1024>`
 //! - `instructions <form> <case> <kernel> <elements> <instructions>`
@@ -11,10 +12,9 @@
 #![no_main]
 
 use core::hint::black_box;
-use cortex_m_rt::entry;
 use focal_loss::train::Rng;
 use focal_loss::{FocalError, Kernel, Reduction, SigmoidFocal, SoftmaxFocal};
-use focal_loss_firmware::board::{self, Counter};
+use focal_loss_firmware::board::{self, Counter, entry};
 use focal_loss_firmware::stack;
 
 focal_loss_firmware::defmt_program!();
@@ -59,10 +59,9 @@ fn or_exit<T, E>(result: Result<T, E>) -> T {
 
 #[entry]
 fn main() -> ! {
-    let Some(peripherals) = cortex_m::Peripherals::take() else {
+    let Some(mut counter) = Counter::take() else {
         board::exit(false)
     };
-    let mut counter = Counter::new(peripherals.SYST);
     defmt::println!("calibration {=u64}", counter.instructions_per_tick_x1024());
 
     let mut x = [0.0f32; N];

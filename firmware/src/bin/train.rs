@@ -7,8 +7,8 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
-use focal_loss_firmware::{board, train_set};
+use focal_loss_firmware::board::{self, entry};
+use focal_loss_firmware::train_set;
 use testkit::device_run;
 
 focal_loss_firmware::defmt_program!();
