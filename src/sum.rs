@@ -127,6 +127,7 @@ impl BlockSum {
         for v in lane_values(self.lanes) {
             self.total.add(v);
         }
+        self.total.renormalise();
         self.lanes = ZERO_LANES;
         self.pending = 0;
     }

@@ -34,9 +34,9 @@ impl Pair {
     /// The empty sum.
     pub(crate) const ZERO: Pair = Pair { hi: 0.0, lo: 0.0 };
 
-    /// Adds `v` (a double-`f32` addition): the rounding error of `hi + v` (Knuth's two-sum)
-    /// joins `lo`, and the pair is renormalised so that `lo` stays below half an ULP of `hi`.
-    /// An infinite or NaN `hi + v` is kept as it is.
+    /// Adds `v`: `hi` becomes `hi + v` rounded, and that addition's exact error (Knuth's
+    /// two-sum) joins `lo`. The chain through `hi` is one addition; [`renormalise`]
+    /// (Self::renormalise) once per block keeps `lo` small.
     ///
     /// Inlined on vector targets, where the blocked sum's fold is inlined into the pass; one
     /// copy elsewhere, for flash (eight calls per 128 elements).
@@ -48,12 +48,25 @@ impl Pair {
     pub(crate) fn add(&mut self, v: f32) {
         let s = self.hi + v;
         let back = s - self.hi;
-        let error = ((self.hi - (s - back)) + (v - back)) + self.lo;
-        let hi = s + error;
-        let lo = error - (hi - s);
-        let finite = s.is_finite();
-        self.hi = if finite { hi } else { s };
-        self.lo = if finite { lo } else { 0.0 };
+        self.lo += (self.hi - (s - back)) + (v - back);
+        self.hi = s;
+    }
+
+    /// `(hi, lo)` made `hi + lo` rounded and the exact rest (fast two-sum, `|lo| <= |hi|`
+    /// here), so `lo` is below half an ULP of `hi`. An infinite or NaN `hi` is kept, with
+    /// `lo` 0.
+    #[inline(always)]
+    pub(crate) fn renormalise(&mut self) {
+        if !self.hi.is_finite() {
+            self.lo = 0.0;
+            return;
+        }
+        let s = self.hi + self.lo;
+        let lo = self.lo - (s - self.hi);
+        if s.is_finite() {
+            self.hi = s;
+            self.lo = lo;
+        }
     }
 
     /// `(hi + lo) / d`, rounded to `f32`: `q = hi / d.hi` refined once by the exact
@@ -152,6 +165,9 @@ mod tests {
         for i in 0..100_000 {
             let v = (next() >> 8) as f32 / 16_777_216.0 * if i % 3 == 0 { -1.0 } else { 100.0 };
             pair.add(v);
+            if i % 8 == 7 {
+                pair.renormalise();
+            }
             plain += v;
             exact += f64::from(v);
             magnitude += f64::from(v.abs());
@@ -197,7 +213,8 @@ mod tests {
         inf.add(f32::MAX);
         assert_eq!(inf.hi, f32::INFINITY);
         inf.add(-1.0);
-        assert_eq!(inf.hi, f32::INFINITY);
+        inf.renormalise();
+        assert_eq!((inf.hi, inf.lo), (f32::INFINITY, 0.0));
         assert_eq!(inf.divided_by(Divisor::of_count(3)), f32::INFINITY);
         let nan = Pair {
             hi: f32::NAN,

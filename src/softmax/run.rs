@@ -138,6 +138,7 @@ fn validate_soft<T: SoftmaxTarget>(shape: Shape, targets: &[T]) -> Result<(), Fo
         for j in 0..shape.classes {
             sum.add(targets[base + j * shape.stride()].probability());
         }
+        sum.renormalise();
         // The renormalised pair's `hi` is its sum rounded to `f32`.
         if (sum.hi - 1.0).abs() > super::SOFT_TARGET_SUM_TOLERANCE {
             return Err(FocalError::TargetRowSum { row, sum: sum.hi });
