@@ -2,15 +2,13 @@
 //! through `exp(γ · ln(1 − p_t))` otherwise, with the exponent carried exactly where it is
 //! large.
 
+use crate::exact::{product_error, split};
 use crate::kernel_math::KernelMath;
 
 /// Above this γ the exponent `γ·softplus(z)` is formed in plain `f32` (the factor is then 0
 /// or 1 to within rounding for all but a sliver of inputs), which keeps the exact product
 /// below free of overflow.
 const EXACT_GAMMA_MAX: f32 = 1_048_576.0;
-/// Veltkamp's splitter for `f32`: `2^12 + 1` splits a 24-bit significand into two halves of
-/// at most 12 bits, whose products are exact.
-const SPLITTER: f32 = 4097.0;
 /// `softplus(z)` beyond this is capped before the exact product (2^64: with γ >= 2^-20 the
 /// factor is 0 there anyway).
 const SOFTPLUS_CAP: f32 = 18_446_744_073_709_551_616.0;
@@ -31,18 +29,13 @@ pub(crate) enum Focusing {
 
 impl Focusing {
     /// The evaluation strategy for a finite γ >= 0.
-    pub(crate) const fn of(gamma: f32) -> Self {
+    pub(crate) fn of(gamma: f32) -> Self {
         let n = gamma as u8;
-        if gamma <= 5.0 && n as f32 == gamma {
+        if gamma <= 5.0 && f32::from(n) == gamma {
             Focusing::Integer(n)
         } else if gamma <= EXACT_GAMMA_MAX {
-            let c = SPLITTER * gamma;
-            let hi = c - (c - gamma);
-            Focusing::Real {
-                gamma,
-                hi,
-                lo: gamma - hi,
-            }
+            let (hi, lo) = split(gamma);
+            Focusing::Real { gamma, hi, lo }
         } else {
             Focusing::Huge(gamma)
         }
@@ -83,12 +76,8 @@ impl Focusing {
 #[inline(always)]
 fn exp_of_product<R: KernelMath>(relu: R, tail: R, gamma: f32, hi: f32, lo: f32) -> R {
     let u = relu.cap(SOFTPLUS_CAP);
-    let c = R::splat(SPLITTER) * u;
-    let u_hi = c - (c - u);
-    let u_lo = u - u_hi;
-    let (g_hi, g_lo) = (R::splat(hi), R::splat(lo));
     let product = u * R::splat(gamma);
-    let error = ((u_hi * g_hi - product) + u_hi * g_lo + u_lo * g_hi) + u_lo * g_lo;
+    let error = product_error(split(u), (R::splat(hi), R::splat(lo)), product);
     R::exp_sum(-product, -(error + R::splat(gamma) * tail))
 }
 

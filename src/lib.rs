@@ -34,6 +34,7 @@
 pub mod approx;
 pub mod dispatch;
 mod error;
+mod exact;
 mod focusing;
 mod kernel;
 mod kernel_math;

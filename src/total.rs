@@ -6,9 +6,7 @@
 //! far below one `f32` ULP of the reduced loss for any slice that fits in memory. The
 //! operations are IEEE basic operations in a fixed order, so every target gets the same bits.
 
-/// Veltkamp's splitter for `f32`: `2^12 + 1` splits a 24-bit significand into two halves of
-/// at most 12 bits, whose products are exact.
-const SPLITTER: f32 = 4097.0;
+use crate::exact::two_product;
 
 /// Above this magnitude a quotient is not refined: the split would overflow.
 const REFINE_MAX: f32 = 1.0e30;
@@ -124,25 +122,6 @@ impl Divisor {
     pub(crate) fn reciprocal(self) -> f32 {
         Pair { hi: 1.0, lo: 0.0 }.divided_by(self)
     }
-}
-
-/// `a · b` as `(p, e)` with `p = a·b` rounded and `p + e` exact (Dekker), for finite `a`, `b`
-/// below about `2^115` in magnitude whose product neither overflows nor underflows.
-#[inline(always)]
-fn two_product(a: f32, b: f32) -> (f32, f32) {
-    let (a_hi, a_lo) = split(a);
-    let (b_hi, b_lo) = split(b);
-    let p = a * b;
-    let e = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo;
-    (p, e)
-}
-
-/// `v` as `hi + lo`, each of at most 12 significant bits (Veltkamp).
-#[inline(always)]
-fn split(v: f32) -> (f32, f32) {
-    let c = SPLITTER * v;
-    let hi = c - (c - v);
-    (hi, v - hi)
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ impl SigmoidFocal {
     /// let fl = focal_loss::SigmoidFocal::RETINANET;
     /// assert_eq!((fl.gamma(), fl.alpha()), (2.0, Some(0.25)));
     /// ```
-    pub const RETINANET: Self = Self::preset(2.0, Some(0.25));
+    pub const RETINANET: Self = Self::preset(2, Some(0.25));
 
     /// Mild imbalance: γ = 1, α = 0.5 (slight focusing).
     ///
@@ -51,7 +51,7 @@ impl SigmoidFocal {
     /// let fl = focal_loss::SigmoidFocal::MILD_IMBALANCE;
     /// assert_eq!((fl.gamma(), fl.alpha()), (1.0, Some(0.5)));
     /// ```
-    pub const MILD_IMBALANCE: Self = Self::preset(1.0, Some(0.5));
+    pub const MILD_IMBALANCE: Self = Self::preset(1, Some(0.5));
 
     /// Extreme imbalance (medical images, small objects): γ = 4, α = 0.1.
     ///
@@ -63,7 +63,7 @@ impl SigmoidFocal {
     /// let fl = focal_loss::SigmoidFocal::EXTREME_IMBALANCE;
     /// assert_eq!((fl.gamma(), fl.alpha()), (4.0, Some(0.1)));
     /// ```
-    pub const EXTREME_IMBALANCE: Self = Self::preset(4.0, Some(0.1));
+    pub const EXTREME_IMBALANCE: Self = Self::preset(4, Some(0.1));
 
     /// Balanced data: γ = 0, α = 0.5.
     ///
@@ -78,13 +78,14 @@ impl SigmoidFocal {
     /// assert_eq!(half, 0.5 * bce);
     /// # Ok::<(), focal_loss::FocalError>(())
     /// ```
-    pub const BALANCED: Self = Self::preset(0.0, Some(0.5));
+    pub const BALANCED: Self = Self::preset(0, Some(0.5));
 
-    const fn preset(gamma: f32, alpha: Option<f32>) -> Self {
+    /// A preset: an integer γ, whose focusing needs no split (so it is `const`).
+    const fn preset(gamma: u8, alpha: Option<f32>) -> Self {
         SigmoidFocal {
-            gamma,
+            gamma: gamma as f32,
             alpha,
-            focusing: Focusing::of(gamma),
+            focusing: Focusing::Integer(gamma),
             kernel: Kernel::Simd,
         }
     }
@@ -107,7 +108,12 @@ impl SigmoidFocal {
         if let Some(alpha) = alpha.filter(|a| !(0.0..=1.0).contains(a)) {
             return Err(FocalError::InvalidAlpha { alpha });
         }
-        Ok(Self::preset(gamma, alpha))
+        Ok(SigmoidFocal {
+            gamma,
+            alpha,
+            focusing: Focusing::of(gamma),
+            kernel: Kernel::Simd,
+        })
     }
 
     /// The same loss computed by `kernel` ([`Kernel::Simd`] by default).
@@ -309,5 +315,26 @@ impl SigmoidFocal {
             grad,
             scale,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each preset is the loss `new` builds from its γ and α.
+    #[test]
+    fn presets_are_what_new_builds() {
+        for preset in [
+            SigmoidFocal::RETINANET,
+            SigmoidFocal::MILD_IMBALANCE,
+            SigmoidFocal::EXTREME_IMBALANCE,
+            SigmoidFocal::BALANCED,
+        ] {
+            assert_eq!(
+                Ok(preset),
+                SigmoidFocal::new(preset.gamma(), preset.alpha())
+            );
+        }
     }
 }
