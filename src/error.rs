@@ -14,7 +14,7 @@ use core::fmt;
 /// );
 /// # Ok::<(), FocalError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Operand {
@@ -56,6 +56,35 @@ impl Operand {
             #[cfg(feature = "train")]
             Operand::Order => "order",
         }
+    }
+
+    /// What fixes the operand's length, as the subject of "… require(s) N" in
+    /// [`FocalError::LengthMismatch`]'s message.
+    ///
+    /// ```
+    /// use focal_loss::Operand;
+    /// assert_eq!(Operand::Alpha.required_by(), "the number of classes requires");
+    /// ```
+    pub const fn required_by(self) -> &'static str {
+        match self {
+            Operand::Targets | Operand::Weights | Operand::Output | Operand::Grad => {
+                "the logits require"
+            }
+            Operand::Alpha => "the number of classes requires",
+            #[cfg(feature = "train")]
+            Operand::Features | Operand::Order => "the labels require",
+        }
+    }
+}
+
+/// The operand's [`name`](Operand::name).
+///
+/// ```
+/// assert_eq!(focal_loss::Operand::Weights.to_string(), "weights");
+/// ```
+impl fmt::Display for Operand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -153,7 +182,9 @@ pub enum FocalError {
         /// Index of the first NaN logit.
         index: usize,
     },
-    /// The number of classes is 0, or above 2^24 (class indices are compared as `f32`).
+    /// The number of classes is below 2 (one class has probability 1 whatever the logits: use
+    /// [`SigmoidFocal`](crate::SigmoidFocal) for one output), or above 2^24 (class indices
+    /// are compared as `f32`).
     InvalidNumClasses {
         /// The rejected value.
         num_classes: usize,
@@ -212,8 +243,8 @@ impl fmt::Display for FocalError {
                 found,
             } => write!(
                 f,
-                "{} has length {found} but the logits require {expected}",
-                operand.name()
+                "{operand} has length {found} but {} {expected}",
+                operand.required_by()
             ),
             FocalError::InvalidTarget { index, value } => {
                 write!(f, "target[{index}] = {value} is outside [0, 1]")
@@ -242,7 +273,10 @@ impl fmt::Display for FocalError {
             }
             FocalError::NonFiniteLogit { index } => write!(f, "logit[{index}] is NaN"),
             FocalError::InvalidNumClasses { num_classes } => {
-                write!(f, "num_classes must be in 1..=2^24, got {num_classes}")
+                write!(
+                    f,
+                    "num_classes must be in 2..=2^24 (one class: use SigmoidFocal), got {num_classes}"
+                )
             }
             FocalError::InvalidSpatial { spatial } => {
                 write!(
@@ -260,7 +294,7 @@ impl fmt::Display for FocalError {
                 num_classes,
             } => write!(
                 f,
-                "target[{index}] = {value} is not a class in 0..{num_classes} nor the ignore index"
+                "target[{index}] = {value} is not a class index in 0..{num_classes}"
             ),
             FocalError::InvalidClassAlpha { class, value } => {
                 write!(f, "alpha[{class}] = {value} is not a finite value >= 0")

@@ -15,7 +15,7 @@
 /// assert!((a - b).abs() <= 1e-6 * b);
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Kernel {
     /// The crate's own [`approx`](crate::approx) `exp` / `log`, built from IEEE basic

@@ -30,6 +30,8 @@
 // `unsafe` is allowed in one module only, `simd::x86` (runtime dispatch on x86-64).
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
+// docs.rs (`[package.metadata.docs.rs]`) badges the items behind a feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod approx;
 pub mod dispatch;
@@ -49,6 +51,7 @@ mod target;
 mod test_rng;
 mod total;
 #[cfg(feature = "train")]
+#[cfg_attr(docsrs, doc(cfg(feature = "train")))]
 pub mod train;
 
 /// The README's code blocks, compiled and run as doc tests.

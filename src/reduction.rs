@@ -18,12 +18,13 @@ use crate::total::Divisor;
 /// assert_eq!(fl.loss(&x, &t, Reduction::MeanOver(1.0))?, sum);
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Reduction {
     /// The sum of the per-element losses.
     Sum,
-    /// The sum divided by the number of elements (0 for empty input, never NaN).
+    /// The sum divided by the number of elements (0 for empty input, never NaN). The default.
+    #[default]
     Mean,
     /// The sum divided by a caller-chosen normaliser, such as RetinaNet's number of positive
     /// anchors or mmdet's `avg_factor`. Must be finite and > 0.
@@ -31,21 +32,23 @@ pub enum Reduction {
 }
 
 impl Reduction {
-    /// The divisor this reduction applies to the sum of `count` losses, validated.
+    /// The mean over `count` things counted by the caller, such as RetinaNet's positive
+    /// anchors: [`MeanOver`](Self::MeanOver)`(max(count, 1))`, so a batch without any does
+    /// not divide by 0. (Counts above 2^24 are rounded to the nearest `f32`.)
     ///
     /// ```
     /// use focal_loss::Reduction;
-    /// assert_eq!(Reduction::Mean.divisor(4)?, 4.0);
-    /// assert!(Reduction::MeanOver(0.0).divisor(4).is_err());
-    /// # Ok::<(), focal_loss::FocalError>(())
+    /// assert_eq!(Reduction::mean_over_count(0), Reduction::MeanOver(1.0));
+    /// assert_eq!(Reduction::mean_over_count(37), Reduction::MeanOver(37.0));
     /// ```
-    pub fn divisor(self, count: usize) -> Result<f64, FocalError> {
-        let d = self.exact_divisor(count)?;
-        Ok(f64::from(d.hi) + f64::from(d.lo))
+    #[allow(clippy::cast_precision_loss)] // documented: rounded above 2^24
+    pub fn mean_over_count(count: usize) -> Self {
+        Reduction::MeanOver(count.max(1) as f32)
     }
 
-    /// [`divisor`](Self::divisor) as the kernels use it: a pair of `f32`, exact for counts
-    /// below 2^48.
+    /// The divisor this reduction applies to the sum of `count` losses, validated, as the
+    /// kernels use it: a pair of `f32`, exact for counts below 2^48 (for
+    /// [`Mean`](Self::Mean), `max(count, 1)`).
     pub(crate) fn exact_divisor(self, count: usize) -> Result<Divisor, FocalError> {
         match self {
             Reduction::Sum => Ok(Divisor::of(1.0)),

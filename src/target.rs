@@ -21,6 +21,9 @@ mod sealed {
     impl Sealed for u32 {
         const ALWAYS_HARD: bool = true;
     }
+    impl Sealed for usize {
+        const ALWAYS_HARD: bool = true;
+    }
     impl Sealed for u16 {
         const ALWAYS_HARD: bool = true;
     }
@@ -59,7 +62,7 @@ impl BinaryTarget for u8 {
     }
 }
 
-/// A multi-class (softmax) target: a class index (`i64`, `i32`, `u32`, `u16`, `u8`; one per
+/// A multi-class (softmax) target: a class index (`i64`, `i32`, `usize`, `u32`, `u16`, `u8`; one per
 /// sample or pixel), or `f32` class probabilities (one per logit, same shape as the logits:
 /// soft targets, label smoothing).
 ///
@@ -100,6 +103,20 @@ macro_rules! class_index {
 }
 
 class_index!(i64, i32, u32, u16, u8);
+
+/// `usize`, the type Rust code holds indices in. An index beyond `i64::MAX` (on a 128-bit
+/// target) is reported as out of range with value `i64::MAX`.
+impl SoftmaxTarget for usize {
+    const PER_CLASS: bool = false;
+    #[inline(always)]
+    fn class(self) -> i64 {
+        i64::try_from(self).unwrap_or(i64::MAX)
+    }
+    #[inline(always)]
+    fn probability(self) -> f32 {
+        0.0
+    }
+}
 
 impl SoftmaxTarget for f32 {
     const PER_CLASS: bool = true;

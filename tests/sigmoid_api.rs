@@ -393,3 +393,31 @@ fn saturated_and_infinite_logits_give_limits_and_finite_gradients() {
         }
     }
 }
+
+/// Hyper-parameters set by name build the same config as `new`'s positional `(gamma, alpha)`,
+/// and keep the kernel; `mean_over_count` clamps an empty count to 1.
+#[test]
+fn named_hyper_parameters_and_counted_means() {
+    let named = SigmoidFocal::RETINANET
+        .with_kernel(Kernel::Libm)
+        .with_gamma(0.5)
+        .unwrap()
+        .with_alpha(Some(1.0))
+        .unwrap();
+    let positional = SigmoidFocal::new(0.5, Some(1.0))
+        .unwrap()
+        .with_kernel(Kernel::Libm);
+    assert_eq!(named, positional);
+    assert_eq!(
+        SigmoidFocal::RETINANET.with_alpha(Some(-0.1)),
+        Err(FocalError::InvalidAlpha { alpha: -0.1 })
+    );
+    let (x, t) = ([0.3f32, -2.0, 4.0], [1u8, 0, 0]);
+    let sum = named.loss(&x, &t, Reduction::Sum).unwrap();
+    let none = named.loss(&x, &t, Reduction::mean_over_count(0)).unwrap();
+    assert_eq!(none.to_bits(), sum.to_bits());
+    let two = named.loss(&x, &t, Reduction::mean_over_count(2)).unwrap();
+    assert_eq!(two, named.loss(&x, &t, Reduction::MeanOver(2.0)).unwrap());
+    assert_eq!(Reduction::default(), Reduction::Mean);
+    assert_eq!(Operand::Alpha.to_string(), "alpha");
+}

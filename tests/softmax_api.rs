@@ -27,6 +27,21 @@ fn bad_configuration() {
         SoftmaxFocal::new(0, 2.0),
         Err(FocalError::InvalidNumClasses { num_classes: 0 })
     );
+    // One class: p = 1 whatever the logits (it gave loss 0 and gradient −0 for any input).
+    assert_eq!(
+        SoftmaxFocal::new(1, 2.0),
+        Err(FocalError::InvalidNumClasses { num_classes: 1 })
+    );
+    assert!(SoftmaxFocal::new(2, 2.0).is_ok());
+    let fl = SoftmaxFocal::new(3, 2.0).unwrap().with_ignore_index(-100);
+    assert_eq!(
+        fl.with_gamma(0.5).map(|f| (f.gamma(), f.ignore_index())),
+        Ok((0.5, Some(-100)))
+    );
+    assert_eq!(
+        fl.with_gamma(-0.5),
+        Err(FocalError::InvalidGamma { gamma: -0.5 })
+    );
     assert_eq!(
         SoftmaxFocal::new((1 << 24) + 1, 2.0),
         Err(FocalError::InvalidNumClasses {
@@ -246,6 +261,11 @@ fn class_index_types_give_identical_bits() {
     let tu32: Vec<u32> = t.iter().map(|&v| v as u32).collect();
     let t16: Vec<u16> = t.iter().map(|&v| v as u16).collect();
     let t8: Vec<u8> = t.iter().map(|&v| v as u8).collect();
+    let tusize: Vec<usize> = t.iter().map(|&v| v as usize).collect();
+    assert_eq!(
+        run(&|g| fl.loss_and_grad(&x, &tusize, Reduction::Mean, g).unwrap()),
+        want
+    );
     assert_eq!(
         run(&|g| fl.loss_and_grad(&x, &t32, Reduction::Mean, g).unwrap()),
         want
@@ -561,4 +581,211 @@ fn soft_targets_with_infinite_logits() {
             }
         }
     }
+}
+
+/// The messages name what is wrong: the class count fixes α's length, and an out-of-range
+/// class index is not called "the ignore index" when none is set.
+#[test]
+fn error_messages_name_the_cause() {
+    let fl = SoftmaxFocal::new(4, 2.0).unwrap();
+    let e = fl.with_alpha(&[0.25; 3]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "alpha has length 3 but the number of classes requires 4"
+    );
+    let e = fl.loss(&[0.0; 4], &[7u8], Reduction::Sum).unwrap_err();
+    assert_eq!(e.to_string(), "target[0] = 7 is not a class index in 0..4");
+    let e = SoftmaxFocal::new(1, 2.0).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "num_classes must be in 2..=2^24 (one class: use SigmoidFocal), got 1"
+    );
+    let e = fl.loss(&[0.0; 4], &[0u8, 1], Reduction::Sum).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "targets has length 2 but the logits require 1"
+    );
+}
+
+/// A row of all −∞ is the limit of equal logits: uniform probabilities, bit for bit the
+/// row of equal finite logits (documented on `SoftmaxFocal`), with a finite gradient.
+#[test]
+fn all_negative_infinite_row_is_uniform() {
+    for kernel in KERNELS {
+        for g in [0.0f32, 0.5, 2.0] {
+            let fl = SoftmaxFocal::new(3, g).unwrap().with_kernel(kernel);
+            let (mut a, mut b) = ([0.0f32; 3], [0.0f32; 3]);
+            let inf = f32::NEG_INFINITY;
+            let la = fl
+                .loss_and_grad(&[inf; 3], &[1u8], Reduction::Sum, &mut a)
+                .unwrap();
+            let lb = fl
+                .loss_and_grad(&[-5.0; 3], &[1u8], Reduction::Sum, &mut b)
+                .unwrap();
+            assert_eq!(la.to_bits(), lb.to_bits(), "{kernel:?} γ={g}");
+            assert_eq!(a.map(f32::to_bits), b.map(f32::to_bits), "{kernel:?} γ={g}");
+            let want = (2.0f64 / 3.0).powf(f64::from(g)) * 3.0f64.ln();
+            assert!((f64::from(la) - want).abs() < 1e-6, "{la} vs {want}");
+        }
+    }
+}
+
+/// The ignore index applies to class indices only: soft targets give the same bits with and
+/// without it (documented on `with_ignore_index`).
+#[test]
+fn ignore_index_does_not_touch_soft_targets() {
+    let x = [0.5f32, -1.0, 2.0, 0.0, 1.0, -3.0];
+    let y = [0.2f32, 0.3, 0.5, 0.0, 1.0, 0.0];
+    for kernel in KERNELS {
+        let plain = SoftmaxFocal::new(3, 2.0).unwrap().with_kernel(kernel);
+        let ignoring = plain.with_ignore_index(0);
+        let (mut a, mut b) = ([0.0f32; 6], [0.0f32; 6]);
+        let la = plain
+            .loss_and_grad(&x, &y, Reduction::Mean, &mut a)
+            .unwrap();
+        let lb = ignoring
+            .loss_and_grad(&x, &y, Reduction::Mean, &mut b)
+            .unwrap();
+        assert_eq!(la.to_bits(), lb.to_bits());
+        assert_eq!(a.map(f32::to_bits), b.map(f32::to_bits));
+    }
+}
+
+/// Per-row weights multiply each row's loss exactly as `w · loss` (0 for a zero weight, even
+/// where the loss is infinite) and its gradient to within rounding, on every traversal
+/// (row-major C ≤ 16 transposed, C ≥ 16 across, channels-first) and both kernels, for hard
+/// and soft targets.
+#[test]
+fn weighted_rows_scale_loss_and_gradient() {
+    let cases = [
+        (3, Layout::RowMajor),
+        (10, Layout::RowMajor),
+        (20, Layout::RowMajor),
+        (4, Layout::ChannelsFirst { spatial: 5 }),
+    ];
+    for kernel in KERNELS {
+        for (c, layout) in cases {
+            let fl = SoftmaxFocal::new(c, 2.0)
+                .unwrap()
+                .with_layout(layout)
+                .unwrap()
+                .with_kernel(kernel);
+            let rows = 35;
+            let (mut x, t) = batch(rows, c, 11 + c as u32);
+            // A confidently wrong row with zero weight: infinite loss, weighted 0.
+            x[0] = f32::INFINITY;
+            let t: Vec<i64> = t
+                .iter()
+                .enumerate()
+                .map(|(r, &v)| if r == 0 { 1 } else { v })
+                .collect();
+            let w: Vec<f32> = (0..rows).map(|r| [0.0, 0.5, 1.0, 2.75][r % 4]).collect();
+            let soft: Vec<f32> = (0..rows * c)
+                .map(|i| {
+                    let (r, j) = match layout {
+                        Layout::RowMajor => (i / c, i % c),
+                        Layout::ChannelsFirst { spatial } => (
+                            (i / (c * spatial)) * spatial + i % spatial,
+                            (i / spatial) % c,
+                        ),
+                    };
+                    0.1 / c as f32 + if t[r] as usize == j { 0.9 } else { 0.0 }
+                })
+                .collect();
+            check_weighted(&fl, &x, &t, &w);
+            check_weighted(&fl, &x, &soft, &w);
+        }
+    }
+}
+
+fn check_weighted<T: focal_loss::SoftmaxTarget>(fl: &SoftmaxFocal, x: &[f32], t: &[T], w: &[f32]) {
+    let what = format!("{fl:?}");
+    let rows = w.len();
+    let (mut plain, mut weighted) = (vec![0.0f32; rows], vec![0.0f32; rows]);
+    fl.loss_per_element(x, t, &mut plain).unwrap();
+    fl.loss_per_element_weighted(x, t, w, &mut weighted)
+        .unwrap();
+    for r in 0..rows {
+        let want = if w[r] == 0.0 { 0.0 } else { plain[r] * w[r] };
+        assert_eq!(weighted[r].to_bits(), want.to_bits(), "{what} row {r}");
+    }
+    let (mut g, mut gw) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
+    fl.loss_and_grad(x, t, Reduction::Sum, &mut g).unwrap();
+    let loss = fl
+        .loss_and_grad_weighted(x, t, w, Reduction::Mean, &mut gw)
+        .unwrap();
+    let sum: f64 = weighted.iter().map(|&v| f64::from(v)).sum();
+    let counted = rows as f64;
+    assert!(
+        (f64::from(loss) - sum / counted).abs() <= 1e-6 * sum / counted,
+        "{what}: {loss} vs {}",
+        sum / counted
+    );
+    assert_eq!(
+        loss.to_bits(),
+        fl.loss_weighted(x, t, w, Reduction::Mean)
+            .unwrap()
+            .to_bits()
+    );
+    let per_row = x.len() / rows;
+    let spatial = match fl.layout() {
+        Layout::RowMajor => 1,
+        Layout::ChannelsFirst { spatial } => spatial,
+    };
+    for (i, (&a, &b)) in gw.iter().zip(&g).enumerate() {
+        let r = if spatial == 1 {
+            i / per_row
+        } else {
+            (i / (per_row * spatial)) * spatial + i % spatial
+        };
+        let want = f64::from(b) * f64::from(w[r]) / counted;
+        assert!(a.is_finite(), "{what} grad[{i}]");
+        assert!(
+            (f64::from(a) - want).abs() <= 4.0 * f64::from(f32::EPSILON) * want.abs() + 1e-30,
+            "{what} grad[{i}] = {a}, want {want}"
+        );
+    }
+}
+
+/// The weights are checked after the targets and before the logits, with the first bad
+/// index; their length is one per row.
+#[test]
+fn bad_weights_are_errors() {
+    let fl = SoftmaxFocal::new(2, 2.0).unwrap();
+    let x = [0.0f32, 1.0, 2.0, 3.0];
+    assert_eq!(
+        fl.loss_weighted(&x, &[0u8, 1], &[1.0], Reduction::Sum),
+        Err(FocalError::LengthMismatch {
+            operand: Operand::Weights,
+            expected: 2,
+            found: 1
+        })
+    );
+    for bad in [-1.0f32, f32::NAN, f32::INFINITY] {
+        let e = fl
+            .loss_weighted(&x, &[0u8, 1], &[1.0, bad], Reduction::Sum)
+            .unwrap_err();
+        assert!(
+            matches!(e, FocalError::InvalidWeight { index: 1, value } if value.to_bits() == bad.to_bits()),
+            "{e:?}"
+        );
+    }
+    // Targets first: a bad class index wins over a bad weight.
+    assert!(matches!(
+        fl.loss_weighted(&x, &[5u8, 1], &[1.0, -1.0], Reduction::Sum),
+        Err(FocalError::ClassOutOfRange { index: 0, .. })
+    ));
+    let mut g = [0.0f32; 4];
+    assert!(matches!(
+        fl.loss_and_grad_weighted(&x, &[0u8, 1], &[-1.0, 1.0], Reduction::Sum, &mut g),
+        Err(FocalError::InvalidWeight { index: 0, .. })
+    ));
+    let mut out = [0.0f32; 2];
+    assert!(matches!(
+        fl.loss_per_element_weighted(&x, &[0u8, 1], &[1.0, 1.0, 1.0], &mut out),
+        Err(FocalError::LengthMismatch {
+            operand: Operand::Weights,
+            ..
+        })
+    ));
 }

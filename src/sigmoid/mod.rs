@@ -15,11 +15,15 @@ use run::{Pass, run};
 /// `α_t = α·t + (1−α)(1−t)` (1 when alpha is `None`).
 ///
 /// γ = 0 with alpha `None` is exactly binary cross-entropy with logits. The configuration is
-/// small and `Copy`; validation happens once, in [`new`](Self::new).
+/// small and `Copy`; validation happens once, when it is built.
+///
+/// [`new`](Self::new) takes `(gamma, alpha)`, the reverse of torchvision's
+/// `sigmoid_focal_loss(…, alpha, gamma)`; to name each hyper-parameter, start from a preset
+/// and set them by name: `SigmoidFocal::RETINANET.with_gamma(3.0)?.with_alpha(None)?`.
 ///
 /// ```
 /// use focal_loss::{Reduction, SigmoidFocal};
-/// let fl = SigmoidFocal::new(2.0, Some(0.25))?;
+/// let fl = SigmoidFocal::RETINANET.with_gamma(2.0)?.with_alpha(Some(0.25))?;
 /// let logits = [3.0f32, -1.5, 0.2, -4.0];
 /// let targets = [1.0f32, 0.0, 1.0, 0.0];
 /// let mut grad = [0.0f32; 4];
@@ -27,13 +31,55 @@ use run::{Pass, run};
 /// assert!(loss > 0.0 && grad[0] < 0.0 && grad[1] > 0.0);
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[derive(Clone, Copy, PartialEq)]
 pub struct SigmoidFocal {
     gamma: f32,
     alpha: Option<f32>,
     focusing: Focusing,
     kernel: Kernel,
+}
+
+/// [`SigmoidFocal::RETINANET`]: γ = 2, α = 0.25.
+///
+/// ```
+/// assert_eq!(focal_loss::SigmoidFocal::default(), focal_loss::SigmoidFocal::RETINANET);
+/// ```
+impl Default for SigmoidFocal {
+    fn default() -> Self {
+        SigmoidFocal::RETINANET
+    }
+}
+
+/// The hyper-parameters as given (γ as a number, not the internal evaluation strategy).
+///
+/// ```
+/// assert_eq!(
+///     format!("{:?}", focal_loss::SigmoidFocal::RETINANET),
+///     "SigmoidFocal { gamma: 2.0, alpha: Some(0.25), kernel: Simd }"
+/// );
+/// ```
+impl core::fmt::Debug for SigmoidFocal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SigmoidFocal")
+            .field("gamma", &self.gamma)
+            .field("alpha", &self.alpha)
+            .field("kernel", &self.kernel)
+            .finish()
+    }
+}
+
+/// The same fields as `Debug`.
+#[cfg(feature = "defmt")]
+impl defmt::Format for SigmoidFocal {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(
+            f,
+            "SigmoidFocal {{ gamma: {=f32}, alpha: {}, kernel: {} }}",
+            self.gamma,
+            self.alpha,
+            self.kernel
+        );
+    }
 }
 
 impl SigmoidFocal {
@@ -114,6 +160,32 @@ impl SigmoidFocal {
             focusing: Focusing::of(gamma),
             kernel: Kernel::Simd,
         })
+    }
+
+    /// The same loss with focusing parameter `gamma` (finite, >= 0).
+    ///
+    /// ```
+    /// use focal_loss::{FocalError, SigmoidFocal};
+    /// let fl = SigmoidFocal::RETINANET.with_gamma(3.0)?;
+    /// assert_eq!((fl.gamma(), fl.alpha()), (3.0, Some(0.25)));
+    /// assert!(matches!(fl.with_gamma(f32::NAN), Err(FocalError::InvalidGamma { .. })));
+    /// # Ok::<(), FocalError>(())
+    /// ```
+    pub fn with_gamma(self, gamma: f32) -> Result<Self, FocalError> {
+        Ok(SigmoidFocal::new(gamma, self.alpha)?.with_kernel(self.kernel))
+    }
+
+    /// The same loss with balancing weight `alpha` (in [0, 1]; `None` for no α weighting).
+    ///
+    /// ```
+    /// use focal_loss::{FocalError, SigmoidFocal};
+    /// let fl = SigmoidFocal::RETINANET.with_alpha(None)?;
+    /// assert_eq!((fl.gamma(), fl.alpha()), (2.0, None));
+    /// assert_eq!(fl.with_alpha(Some(2.0)), Err(FocalError::InvalidAlpha { alpha: 2.0 }));
+    /// # Ok::<(), FocalError>(())
+    /// ```
+    pub fn with_alpha(self, alpha: Option<f32>) -> Result<Self, FocalError> {
+        Ok(SigmoidFocal::new(self.gamma, alpha)?.with_kernel(self.kernel))
     }
 
     /// The same loss computed by `kernel` ([`Kernel::Simd`] by default).

@@ -31,7 +31,7 @@ const MAX_CLASSES: usize = 1 << 24;
 /// assert!(fl.loss(&logits, &per_pixel_targets, Reduction::Mean)?.is_finite());
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Layout {
     /// `(N, C)`: the classes of one sample are contiguous; `logits.len() == N · C`.
@@ -51,6 +51,14 @@ pub enum Layout {
 ///
 /// γ = 0 without α is exactly softmax cross-entropy.
 ///
+/// Infinite logits give the mathematical limits: the classes at a row's maximum share its
+/// probability equally, also when that maximum is +∞ or −∞ (a row of all −∞ is the limit of
+/// equal logits, whose softmax is uniform whatever their value).
+///
+/// The config borrows its α (no allocation). To build one in a function and return it, keep
+/// the α where it outlives the config: a `const`/`static` array (`with_alpha(&ALPHA)` then
+/// gives a `SoftmaxFocal<'static>`), or the struct that holds the config.
+///
 /// ```
 /// use focal_loss::{Kernel, Reduction, SoftmaxFocal};
 /// let alpha = [0.25f32, 0.5, 1.0];
@@ -65,7 +73,7 @@ pub enum Layout {
 /// assert!(loss > 0.0 && grad[3..].iter().all(|&g| g == 0.0));
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 pub struct SoftmaxFocal<'a> {
     classes: usize,
     gamma: f32,
@@ -74,6 +82,30 @@ pub struct SoftmaxFocal<'a> {
     ignore_index: Option<i64>,
     layout: Layout,
     kernel: Kernel,
+}
+
+/// The hyper-parameters as given (γ as a number, not the internal evaluation strategy).
+///
+/// ```
+/// let fl = focal_loss::SoftmaxFocal::new(3, 2.0)?.with_ignore_index(-100);
+/// assert_eq!(
+///     format!("{fl:?}"),
+///     "SoftmaxFocal { num_classes: 3, gamma: 2.0, alpha: None, ignore_index: Some(-100), \
+///      layout: RowMajor, kernel: Simd }"
+/// );
+/// # Ok::<(), focal_loss::FocalError>(())
+/// ```
+impl core::fmt::Debug for SoftmaxFocal<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SoftmaxFocal")
+            .field("num_classes", &self.classes)
+            .field("gamma", &self.gamma)
+            .field("alpha", &self.alpha)
+            .field("ignore_index", &self.ignore_index)
+            .field("layout", &self.layout)
+            .field("kernel", &self.kernel)
+            .finish()
+    }
 }
 
 /// By hand rather than derived: a device log gets whether α is set, not up to 2^24 weights.
@@ -99,16 +131,20 @@ impl defmt::Format for SoftmaxFocal<'_> {
 }
 
 impl<'a> SoftmaxFocal<'a> {
-    /// A softmax focal loss over `num_classes` classes (1 ..= 2^24) with focusing parameter
+    /// A softmax focal loss over `num_classes` classes (2 ..= 2^24) with focusing parameter
     /// `gamma` (finite, >= 0).
+    ///
+    /// One class is rejected: its probability is 1 whatever the logits, so the loss and
+    /// gradient would be 0 for any input. A single output is a binary problem:
+    /// [`SigmoidFocal`](crate::SigmoidFocal).
     ///
     /// ```
     /// use focal_loss::{FocalError, SoftmaxFocal};
     /// assert!(SoftmaxFocal::new(10, 2.0).is_ok());
-    /// assert_eq!(SoftmaxFocal::new(0, 2.0), Err(FocalError::InvalidNumClasses { num_classes: 0 }));
+    /// assert_eq!(SoftmaxFocal::new(1, 2.0), Err(FocalError::InvalidNumClasses { num_classes: 1 }));
     /// ```
     pub fn new(num_classes: usize, gamma: f32) -> Result<Self, FocalError> {
-        if num_classes == 0 || num_classes > MAX_CLASSES {
+        if !(2..=MAX_CLASSES).contains(&num_classes) {
             return Err(FocalError::InvalidNumClasses { num_classes });
         }
         if !(gamma.is_finite() && gamma >= 0.0) {
@@ -125,8 +161,29 @@ impl<'a> SoftmaxFocal<'a> {
         })
     }
 
+    /// The same loss with focusing parameter `gamma` (finite, >= 0).
+    ///
+    /// ```
+    /// use focal_loss::{FocalError, SoftmaxFocal};
+    /// let fl = SoftmaxFocal::new(4, 2.0)?.with_gamma(0.5)?;
+    /// assert_eq!(fl.gamma(), 0.5);
+    /// assert_eq!(fl.with_gamma(-1.0), Err(FocalError::InvalidGamma { gamma: -1.0 }));
+    /// # Ok::<(), FocalError>(())
+    /// ```
+    pub fn with_gamma(self, gamma: f32) -> Result<Self, FocalError> {
+        let fresh = SoftmaxFocal::new(self.classes, gamma)?;
+        Ok(SoftmaxFocal {
+            gamma,
+            focusing: fresh.focusing,
+            ..self
+        })
+    }
+
     /// Per-class weights α (length C, each finite and >= 0): a sample of class `c` is weighted
     /// by `alpha[c]`; soft targets weight class `j` by `alpha[j]`.
+    ///
+    /// There is no scalar α: kornia's scalar `alpha` weights every class alike, which is
+    /// `&[alpha; C]` here (and torchvision's binary α is [`SigmoidFocal`](crate::SigmoidFocal)'s).
     ///
     /// ```
     /// use focal_loss::{FocalError, Operand, SoftmaxFocal};
@@ -155,6 +212,10 @@ impl<'a> SoftmaxFocal<'a> {
 
     /// Targets equal to `index` contribute 0 loss and 0 gradient and are not counted by
     /// `Reduction::Mean` (PyTorch's `ignore_index`, commonly −100 or 255).
+    ///
+    /// It applies to class-index targets; soft (`f32` probability) targets have no index, so
+    /// the same config computes them as if no ignore index were set (as PyTorch's
+    /// `cross_entropy` does).
     ///
     /// ```
     /// use focal_loss::{Reduction, SoftmaxFocal};
@@ -265,7 +326,11 @@ impl<'a> SoftmaxFocal<'a> {
         self.kernel
     }
 
-    fn pass(&self) -> Pass<'a> {
+    /// The pass of one call, with the call's weights if it takes them.
+    fn pass<'p>(&self, weights: Option<&'p [f32]>) -> Pass<'p>
+    where
+        'a: 'p,
+    {
         let spatial = match self.layout {
             Layout::RowMajor => 1,
             Layout::ChannelsFirst { spatial } => spatial,
@@ -276,6 +341,7 @@ impl<'a> SoftmaxFocal<'a> {
             focusing: self.focusing,
             alpha: self.alpha,
             ignore_index: self.ignore_index,
+            weights,
             shape: Shape {
                 classes: self.classes,
                 spatial,
@@ -302,7 +368,7 @@ impl<'a> SoftmaxFocal<'a> {
         targets: &[T],
         reduction: Reduction,
     ) -> Result<f32, FocalError> {
-        let pass = self.pass();
+        let pass = self.pass(None);
         let rows = checked_rows(&pass, logits, targets)?;
         let counted = counted_rows(&pass, rows, targets)?;
         let divisor = reduction.exact_divisor(counted)?;
@@ -325,7 +391,7 @@ impl<'a> SoftmaxFocal<'a> {
         targets: &[T],
         out: &mut [f32],
     ) -> Result<(), FocalError> {
-        let pass = self.pass();
+        let pass = self.pass(None);
         let rows = checked_rows(&pass, logits, targets)?;
         let mut sink = Losses(out);
         sink.check_len(rows)?;
@@ -353,7 +419,95 @@ impl<'a> SoftmaxFocal<'a> {
         reduction: Reduction,
         grad: &mut [f32],
     ) -> Result<f32, FocalError> {
-        let pass = self.pass();
+        let pass = self.pass(None);
+        let rows = checked_rows(&pass, logits, targets)?;
+        let mut sink = Gradient { grad, scale: 1.0 };
+        sink.check_len(logits.len())?;
+        let counted = counted_rows(&pass, rows, targets)?;
+        let divisor = reduction.exact_divisor(counted)?;
+        sink.scale = divisor.reciprocal();
+        let sum = run(pass, logits, targets, sink)?;
+        Ok(sum.divided_by(divisor))
+    }
+
+    /// [`loss`](Self::loss) with a non-negative weight per sample (or pixel, for
+    /// channels-first: one weight per target, `logits.len() / C` of them), as mmdet's and
+    /// kornia's `weight`.
+    ///
+    /// A row's weight multiplies its loss and gradient; a zero weight makes the row
+    /// contribute exactly 0, even where its loss is infinite. `Reduction::Mean` still divides
+    /// by the number of targets that are not ignored (as mmdet does); use
+    /// `Reduction::MeanOver` for another normaliser.
+    ///
+    /// ```
+    /// use focal_loss::{Reduction, SoftmaxFocal};
+    /// let fl = SoftmaxFocal::new(3, 2.0)?;
+    /// let logits = [2.0f32, 0.1, -1.0, /* sample 2 */ 0.3, 0.2, 4.0];
+    /// let only_first = fl.loss_weighted(&logits, &[0u8, 1], &[1.0, 0.0], Reduction::Sum)?;
+    /// assert_eq!(only_first, fl.loss(&logits[..3], &[0u8], Reduction::Sum)?);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub fn loss_weighted<T: SoftmaxTarget>(
+        &self,
+        logits: &[f32],
+        targets: &[T],
+        weights: &[f32],
+        reduction: Reduction,
+    ) -> Result<f32, FocalError> {
+        let pass = self.pass(Some(weights));
+        let rows = checked_rows(&pass, logits, targets)?;
+        let counted = counted_rows(&pass, rows, targets)?;
+        let divisor = reduction.exact_divisor(counted)?;
+        Ok(run(pass, logits, targets, SumOnly)?.divided_by(divisor))
+    }
+
+    /// [`loss_per_element`](Self::loss_per_element) with a non-negative weight per sample
+    /// (or pixel): each row's weighted loss.
+    ///
+    /// ```
+    /// use focal_loss::SoftmaxFocal;
+    /// let mut out = [0.0f32; 2];
+    /// let fl = SoftmaxFocal::new(2, 2.0)?;
+    /// fl.loss_per_element_weighted(&[3.0, 0.0, 0.0, 3.0], &[1u8, 1], &[2.0, 0.0], &mut out)?;
+    /// assert!(out[0] > 0.0 && out[1] == 0.0);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub fn loss_per_element_weighted<T: SoftmaxTarget>(
+        &self,
+        logits: &[f32],
+        targets: &[T],
+        weights: &[f32],
+        out: &mut [f32],
+    ) -> Result<(), FocalError> {
+        let pass = self.pass(Some(weights));
+        let rows = checked_rows(&pass, logits, targets)?;
+        let mut sink = Losses(out);
+        sink.check_len(rows)?;
+        counted_rows(&pass, rows, targets)?;
+        run(pass, logits, targets, sink).map(|_| ())
+    }
+
+    /// [`loss_and_grad`](Self::loss_and_grad) with a non-negative weight per sample (or
+    /// pixel).
+    ///
+    /// ```
+    /// use focal_loss::{Layout, Reduction, SoftmaxFocal};
+    /// // One image, 2 classes × 2 pixels; the second pixel is weighted 0.
+    /// let fl = SoftmaxFocal::new(2, 2.0)?.with_layout(Layout::ChannelsFirst { spatial: 2 })?;
+    /// let mut grad = [0.0f32; 4];
+    /// fl.loss_and_grad_weighted(&[0.5, 0.5, 0.0, 0.0], &[1u8, 1], &[1.0, 0.0], Reduction::Sum, &mut grad)?;
+    /// assert!(grad[0] > 0.0 && grad[1] == 0.0 && grad[3] == 0.0);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub fn loss_and_grad_weighted<T: SoftmaxTarget>(
+        &self,
+        logits: &[f32],
+        targets: &[T],
+        weights: &[f32],
+        reduction: Reduction,
+        grad: &mut [f32],
+    ) -> Result<f32, FocalError> {
+        let pass = self.pass(Some(weights));
         let rows = checked_rows(&pass, logits, targets)?;
         let mut sink = Gradient { grad, scale: 1.0 };
         sink.check_len(logits.len())?;

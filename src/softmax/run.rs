@@ -65,6 +65,8 @@ pub(crate) struct Pass<'a> {
     pub focusing: Focusing,
     pub alpha: Option<&'a [f32]>,
     pub ignore_index: Option<i64>,
+    /// A weight per row (sample, or pixel), validated, if the entry point takes them.
+    pub weights: Option<&'a [f32]>,
     pub shape: Shape,
 }
 
@@ -88,12 +90,34 @@ pub(crate) fn checked_rows<T: SoftmaxTarget>(
     let rows = logits.len() / classes;
     let expected = if T::PER_CLASS { logits.len() } else { rows };
     check_len(Operand::Targets, expected, targets.len())?;
+    if let Some(weights) = pass.weights {
+        check_len(Operand::Weights, rows, weights.len())?;
+    }
     Ok(rows)
 }
 
-/// Validates the targets (lengths already checked) and returns how many rows count for
-/// `Reduction::Mean`.
+/// Validates the targets, then the weights (lengths already checked), and returns how many
+/// rows count for `Reduction::Mean` (weights do not change it).
 pub(crate) fn counted_rows<T: SoftmaxTarget>(
+    pass: &Pass<'_>,
+    rows: usize,
+    targets: &[T],
+) -> Result<usize, FocalError> {
+    let counted = counted_targets(pass, rows, targets)?;
+    if let Some((index, &value)) = pass
+        .weights
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+    {
+        return Err(FocalError::InvalidWeight { index, value });
+    }
+    Ok(counted)
+}
+
+/// Validates the targets and returns how many rows count for `Reduction::Mean`.
+fn counted_targets<T: SoftmaxTarget>(
     pass: &Pass<'_>,
     rows: usize,
     targets: &[T],
@@ -353,22 +377,44 @@ fn hard_targets<R>([class, logit, weight]: [R; 3]) -> HardTargets<R> {
 }
 
 /// The row formulas on `rows`, for either kind of target; `hard` gives the hard targets of
-/// the block's rows.
+/// the block's rows, and `weights` their weights when the pass has weights.
+///
+/// A row's weight `w` multiplies its loss (a zero weight gives exactly 0, even where the
+/// loss is infinite) and its gradient's scale; a pass without weights multiplies nothing.
 #[inline(always)]
 fn block_math<R: KernelMath, B: Rows<R>>(
     pass: &Pass<'_>,
     rows: &mut B,
     soft: bool,
     hard: impl FnOnce(&B) -> HardTargets<R>,
+    weights: impl FnOnce(&B) -> R,
     scale: Option<f32>,
 ) -> (R, R) {
-    let scale = scale.map(R::splat);
-    if soft {
+    let weight = pass.weights.map(|_| weights(rows));
+    let scale = match (scale, weight) {
+        (Some(scale), Some(w)) => Some(R::splat(scale) * w),
+        (scale, _) => scale.map(R::splat),
+    };
+    let (loss, total) = if soft {
         soft_rows(rows, pass.focusing, pass.gamma, scale)
     } else {
         let target = hard(rows);
         hard_rows(rows, target, pass.focusing, pass.gamma, scale)
+    };
+    match weight {
+        Some(w) => (R::select(w.eq(R::splat(0.0)), w, loss * w), total),
+        None => (loss, total),
     }
+}
+
+/// The weight of block row `r` (`first + r` in the batch); 0 for a pass without weights
+/// (never read then).
+#[inline(always)]
+fn weight_of(pass: &Pass<'_>, row: usize) -> f32 {
+    pass.weights
+        .and_then(|w| w.get(row))
+        .copied()
+        .unwrap_or(0.0)
 }
 
 /// One block read in place, one row per lane ([`LaneRows`]): with plain loads when its rows
@@ -450,6 +496,14 @@ fn lane_rows<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool>(
                 },
             ))
         },
+        #[inline(always)]
+        |rows| {
+            let [w] = rows.per_row(
+                #[inline(always)]
+                |r, _| [weight_of(&pass, r)],
+            );
+            w
+        },
         scale,
     )
 }
@@ -496,6 +550,14 @@ fn across_block<V: SimdF32, T: SoftmaxTarget>(
                 |r, row| hard_target(&pass, targets[r], row),
             ))
         },
+        #[inline(always)]
+        |rows| {
+            let [w] = rows.per_row(
+                #[inline(always)]
+                |r, _| [weight_of(&pass, block.first + r)],
+            );
+            w
+        },
         step.scale,
     )
 }
@@ -539,6 +601,14 @@ fn transposed_block<R: KernelMath, T: SoftmaxTarget, const W: usize, const P: us
                 logit: rows.logit_at(class),
                 weight,
             }
+        },
+        #[inline(always)]
+        |rows| {
+            let [w] = rows.per_row(
+                #[inline(always)]
+                |r, _| [weight_of(&pass, block.first + r)],
+            );
+            w
         },
         step.scale,
     );

@@ -106,6 +106,9 @@ pub fn digest() -> u64 {
             *v = soft_rm[(i % rows) * c + i / rows];
         }
         let alpha: [f32; 37] = core::array::from_fn(|j| 0.5 + j as f32 * 0.1);
+        // Per-row weights, zero included, for the weighted entry points.
+        let all_weights: [f32; 37] = core::array::from_fn(|r| [0.0, 0.5, 1.25, 3.0][r % 4]);
+        let weights = &all_weights[..rows];
         for g in [0.0f32, 2.0, 2.5] {
             let fl = SoftmaxFocal::new(c, g)
                 .unwrap()
@@ -120,6 +123,20 @@ pub fn digest() -> u64 {
                 h.eat_all(grad);
                 h.eat(fl.loss_and_grad(x, soft, Reduction::Sum, grad).unwrap());
                 h.eat_all(grad);
+                if g == 2.0 {
+                    let r = Reduction::Mean;
+                    h.eat(
+                        fl.loss_and_grad_weighted(x, targets, weights, r, grad)
+                            .unwrap(),
+                    );
+                    h.eat_all(grad);
+                    let r = Reduction::Sum;
+                    h.eat(
+                        fl.loss_and_grad_weighted(x, soft, weights, r, grad)
+                            .unwrap(),
+                    );
+                    h.eat_all(grad);
+                }
             }
         }
     }

@@ -12,6 +12,7 @@ mod embedded_report;
 mod host;
 mod install;
 mod markdown;
+mod package;
 mod qemu;
 mod roofline;
 mod test;

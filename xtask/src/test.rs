@@ -12,7 +12,7 @@ use crate::{cross, install};
 /// Run every check CI runs, in order, stopping at the first failure
 ///
 /// rustfmt, clippy (default and defmt features), cargo test, no-default and defmt builds,
-/// rustdoc with -D warnings, bench build, the determinism test on SSE2 and AVX2 builds
+/// rustdoc with -D warnings, bench build, the packaged crate unpacked and built, the determinism test on SSE2 and AVX2 builds
 /// (x86_64 hosts) and with 8 and 1 lanes, then (left out by `--host`) no_std builds for
 /// Cortex-M0/M3/M4F/M33, the on-device check firmware on each under qemu-system-arm and on
 /// RISC-V RV32IMAC/RV32IMAFC under qemu-system-riscv32, and the whole test suite for aarch64
@@ -122,6 +122,15 @@ fn plan(args: &Args) -> Vec<Stage> {
         ),
         Stage::new("rustdoc", rustdoc.env("RUSTDOCFLAGS", "-D warnings")),
         cargo("bench build", "bench --no-run"),
+        Stage {
+            hint: "the package must build as crates.io users get it (Cargo.toml's `include`)"
+                .into(),
+            then: Some(crate::package::check_unpacked),
+            ..cargo(
+                "package: unpacked, it builds",
+                "package -p focal-loss --allow-dirty --no-verify",
+            )
+        },
     ];
     // The determinism test built for SSE2 only and for AVX2+FMA (x86_64 hosts only), then
     // with eight lanes and with the one lane microcontrollers use: each compares against the
@@ -226,7 +235,7 @@ mod tests {
     use super::*;
 
     /// The host stages, exactly as `--list` prints them (without inherited `RUSTFLAGS`).
-    const HOST_STAGES: [&str; 13] = [
+    const HOST_STAGES: [&str; 14] = [
         "rustfmt: cargo fmt --all --check",
         "rustfmt, firmware: cargo fmt --manifest-path firmware/Cargo.toml --check",
         "clippy: cargo clippy --workspace --all-targets -- -D warnings",
@@ -236,6 +245,7 @@ mod tests {
         "build, defmt feature: cargo build -p focal-loss --features defmt",
         "rustdoc: RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss --no-deps --all-features",
         "bench build: cargo bench --no-run",
+        "package: unpacked, it builds: cargo package -p focal-loss --allow-dirty --no-verify",
         "determinism, SSE2 build: RUSTFLAGS=\"-C target-feature=-avx,-avx2,-fma\" cargo test -p focal-loss --test determinism --target-dir target/sse2",
         "determinism, AVX2 build: RUSTFLAGS=\"-C target-feature=+avx2,+fma\" cargo test -p focal-loss --test determinism --target-dir target/avx2",
         "determinism, 8-lane build: RUSTFLAGS=\"--cfg focal_loss_lanes8\" cargo test -p focal-loss --test determinism --target-dir target/lanes8",
@@ -265,15 +275,15 @@ mod tests {
         assert_eq!(lines(&host_only), host_stages);
         // The cross stages' commands depend on which toolchain this machine has.
         let all = lines(&Args::default());
-        assert_eq!(all.len(), 17);
-        assert_eq!(all[..13], host_stages);
+        assert_eq!(all.len(), 18);
+        assert_eq!(all[..14], host_stages);
         let cross = [
             "--target thumbv6m-none-eabi",
             "--manifest-path firmware/Cargo.toml",
             "--target riscv32imac-unknown-none-elf --target riscv32imafc-unknown-none-elf",
             "--target aarch64-unknown-linux-gnu",
         ];
-        for (stage, part) in plan(&Args::default())[13..].iter().zip(cross) {
+        for (stage, part) in plan(&Args::default())[14..].iter().zip(cross) {
             assert!(stage.cmd.display().contains(part), "{}: {part}", stage.name);
         }
     }
