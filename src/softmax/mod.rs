@@ -368,11 +368,7 @@ impl<'a> SoftmaxFocal<'a> {
         targets: &[T],
         reduction: Reduction,
     ) -> Result<f32, FocalError> {
-        let pass = self.pass(None);
-        let rows = checked_rows(&pass, logits, targets)?;
-        let counted = counted_rows(&pass, rows, targets)?;
-        let divisor = reduction.exact_divisor(counted)?;
-        Ok(run(pass, logits, targets, SumOnly)?.divided_by(divisor))
+        self.reduced(None, logits, targets, reduction)
     }
 
     /// Writes each sample's (or pixel's) loss to `out`, of length `logits.len() / C`; ignored
@@ -391,12 +387,7 @@ impl<'a> SoftmaxFocal<'a> {
         targets: &[T],
         out: &mut [f32],
     ) -> Result<(), FocalError> {
-        let pass = self.pass(None);
-        let rows = checked_rows(&pass, logits, targets)?;
-        let mut sink = Losses(out);
-        sink.check_len(rows)?;
-        counted_rows(&pass, rows, targets)?;
-        run(pass, logits, targets, sink).map(|_| ())
+        self.per_element(None, logits, targets, out)
     }
 
     /// The reduced loss, and in `grad` (same length as `logits`) its gradient with respect to
@@ -419,15 +410,7 @@ impl<'a> SoftmaxFocal<'a> {
         reduction: Reduction,
         grad: &mut [f32],
     ) -> Result<f32, FocalError> {
-        let pass = self.pass(None);
-        let rows = checked_rows(&pass, logits, targets)?;
-        let mut sink = Gradient { grad, scale: 1.0 };
-        sink.check_len(logits.len())?;
-        let counted = counted_rows(&pass, rows, targets)?;
-        let divisor = reduction.exact_divisor(counted)?;
-        sink.scale = divisor.reciprocal();
-        let sum = run(pass, logits, targets, sink)?;
-        Ok(sum.divided_by(divisor))
+        self.reduced_with_grad(None, logits, targets, reduction, grad)
     }
 
     /// [`loss`](Self::loss) with a non-negative weight per sample (or pixel, for
@@ -454,11 +437,7 @@ impl<'a> SoftmaxFocal<'a> {
         weights: &[f32],
         reduction: Reduction,
     ) -> Result<f32, FocalError> {
-        let pass = self.pass(Some(weights));
-        let rows = checked_rows(&pass, logits, targets)?;
-        let counted = counted_rows(&pass, rows, targets)?;
-        let divisor = reduction.exact_divisor(counted)?;
-        Ok(run(pass, logits, targets, SumOnly)?.divided_by(divisor))
+        self.reduced(Some(weights), logits, targets, reduction)
     }
 
     /// [`loss_per_element`](Self::loss_per_element) with a non-negative weight per sample
@@ -479,12 +458,7 @@ impl<'a> SoftmaxFocal<'a> {
         weights: &[f32],
         out: &mut [f32],
     ) -> Result<(), FocalError> {
-        let pass = self.pass(Some(weights));
-        let rows = checked_rows(&pass, logits, targets)?;
-        let mut sink = Losses(out);
-        sink.check_len(rows)?;
-        counted_rows(&pass, rows, targets)?;
-        run(pass, logits, targets, sink).map(|_| ())
+        self.per_element(Some(weights), logits, targets, out)
     }
 
     /// [`loss_and_grad`](Self::loss_and_grad) with a non-negative weight per sample (or
@@ -507,7 +481,51 @@ impl<'a> SoftmaxFocal<'a> {
         reduction: Reduction,
         grad: &mut [f32],
     ) -> Result<f32, FocalError> {
-        let pass = self.pass(Some(weights));
+        self.reduced_with_grad(Some(weights), logits, targets, reduction, grad)
+    }
+
+    /// [`loss`](Self::loss), with the call's weights if it takes them.
+    fn reduced<T: SoftmaxTarget>(
+        &self,
+        weights: Option<&[f32]>,
+        logits: &[f32],
+        targets: &[T],
+        reduction: Reduction,
+    ) -> Result<f32, FocalError> {
+        let pass = self.pass(weights);
+        let rows = checked_rows(&pass, logits, targets)?;
+        let counted = counted_rows(&pass, rows, targets)?;
+        let divisor = reduction.exact_divisor(counted)?;
+        Ok(run(pass, logits, targets, SumOnly)?.divided_by(divisor))
+    }
+
+    /// [`loss_per_element`](Self::loss_per_element), with the call's weights if it takes
+    /// them.
+    fn per_element<T: SoftmaxTarget>(
+        &self,
+        weights: Option<&[f32]>,
+        logits: &[f32],
+        targets: &[T],
+        out: &mut [f32],
+    ) -> Result<(), FocalError> {
+        let pass = self.pass(weights);
+        let rows = checked_rows(&pass, logits, targets)?;
+        let mut sink = Losses(out);
+        sink.check_len(rows)?;
+        counted_rows(&pass, rows, targets)?;
+        run(pass, logits, targets, sink).map(|_| ())
+    }
+
+    /// [`loss_and_grad`](Self::loss_and_grad), with the call's weights if it takes them.
+    fn reduced_with_grad<T: SoftmaxTarget>(
+        &self,
+        weights: Option<&[f32]>,
+        logits: &[f32],
+        targets: &[T],
+        reduction: Reduction,
+        grad: &mut [f32],
+    ) -> Result<f32, FocalError> {
+        let pass = self.pass(weights);
         let rows = checked_rows(&pass, logits, targets)?;
         let mut sink = Gradient { grad, scale: 1.0 };
         sink.check_len(logits.len())?;
