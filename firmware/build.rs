@@ -7,6 +7,7 @@
 //! micro:bit's 256 KiB of flash cannot hold them all: on `thumbv6m` every `M0_STRIDE`-th
 //! vector is kept.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -18,7 +19,12 @@ const M0_STRIDE: usize = 3;
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
     let target = std::env::var("TARGET").unwrap_or_default();
+    // The M55 build is `thumbv8m.main` as the M33's, told apart by the MVE (Helium) target
+    // features in its flags (rustc does not list them among the target's cfgs).
+    let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let helium = flags.contains("+mve");
     let (map, stride) = match target.as_str() {
+        t if t.starts_with("thumbv8m") && helium => ("memory-an547.x", 1),
         t if t.starts_with("thumbv8m") => ("memory-an505.x", 1),
         t if t.starts_with("thumbv6m") => ("memory-microbit.x", M0_STRIDE),
         t if t.starts_with("riscv32") => ("memory-riscv-virt.x", 1),
@@ -29,6 +35,7 @@ fn main() {
     for file in [
         "memory-mps2.x",
         "memory-an505.x",
+        "memory-an547.x",
         "memory-microbit.x",
         "memory-riscv-virt.x",
         "../tests/data/sigmoid_reference.csv",
@@ -70,18 +77,52 @@ fn f64_lit(v: f64) -> String {
     format!("f64::from_bits({:#018x})", v.to_bits())
 }
 
-/// A slice literal.
-fn slice<T: Copy>(values: &[T], lit: fn(T) -> String) -> String {
-    let items: Vec<String> = values.iter().map(|&v| lit(v)).collect();
-    format!("&[{}]", items.join(", "))
-}
-
 /// `Some(…)` or `None`.
 fn option<T>(value: Option<T>, lit: impl Fn(T) -> String) -> String {
     value.map_or("None".to_owned(), |v| format!("Some({})", lit(v)))
 }
 
-/// The source of `tables.rs`: `SIGMOID`, `SOFTMAX` and how many vectors the files hold.
+/// The section the tables go to: a `.rodata` section on every board (the runtime's `.rodata`
+/// takes `.rodata.*`), which `memory-an547.x` places in the Cortex-M55's DTCM instead.
+const TABLES_SECTION: &str = "#[unsafe(link_section = \".rodata.tables\")]";
+
+/// A named `static` array of `ty` in the tables' section.
+fn table(s: &mut String, name: &str, ty: &str, items: &[String]) {
+    writeln!(
+        s,
+        "{TABLES_SECTION}\nstatic {name}: [{ty}; {}] = [{}];",
+        items.len(),
+        items.join(", ")
+    )
+    .unwrap();
+}
+
+/// The softmax rows' arrays, each defined once (many samples share their logits, α or soft
+/// targets), by content.
+#[derive(Default)]
+struct Arrays(HashMap<String, String>);
+
+impl Arrays {
+    /// `&NAME` of an array of `ty` holding `items`, defined in `s` on first use.
+    fn get(&mut self, s: &mut String, ty: &str, items: Vec<String>) -> String {
+        let key = format!("{ty}:{}", items.join(","));
+        let next = self.0.len();
+        let name = self.0.entry(key).or_insert_with(|| {
+            let name = format!("ARRAY_{next}");
+            table(s, &name, ty, &items);
+            name
+        });
+        format!("&{name}")
+    }
+}
+
+/// `f32` / `f64` literals of `values`.
+fn lits<T: Copy>(values: &[T], lit: fn(T) -> String) -> Vec<String> {
+    values.iter().map(|&v| lit(v)).collect()
+}
+
+/// The source of `tables.rs`: `SIGMOID`, `SOFTMAX` and how many vectors the files hold. Every
+/// array is a named `static` in [`TABLES_SECTION`].
 fn tables(stride: usize) -> String {
     let sigmoid: Vec<_> = vector_files::sigmoid_rows()
         .into_iter()
@@ -93,43 +134,53 @@ fn tables(stride: usize) -> String {
          /// Vectors the sigmoid file holds that are exact in `f32`.\n\
          pub const SIGMOID_IN_FILE: usize = {};\n\
          /// Samples the softmax file holds.\n\
-         pub const SOFTMAX_IN_FILE: usize = {};\n\
-         /// The sigmoid vectors this target checks.\n\
-         pub static SIGMOID: &[SigmoidVector] = &[\n",
+         pub const SOFTMAX_IN_FILE: usize = {};\n",
         sigmoid.len(),
         softmax.len(),
     );
-    for v in sigmoid.iter().step_by(stride).map(|row| row.vector()) {
-        writeln!(
-            s,
-            "    SigmoidVector {{ gamma: {}, alpha: {}, logit: {}, target: {}, loss: {}, \
-             grad: {}, grad_scale: {} }},",
-            f32_lit(v.gamma),
-            option(v.alpha, f32_lit),
-            f32_lit(v.logit),
-            f32_lit(v.target),
-            f64_lit(v.loss),
-            f64_lit(v.grad),
-            f64_lit(v.grad_scale),
-        )
-        .unwrap();
-    }
-    s += "];\n/// The softmax samples this target checks.\n\
-          pub static SOFTMAX: &[SoftmaxVector<'static>] = &[\n";
+    let sigmoid_items: Vec<String> = sigmoid
+        .iter()
+        .step_by(stride)
+        .map(|row| {
+            let v = row.vector();
+            format!(
+                "SigmoidVector {{ gamma: {}, alpha: {}, logit: {}, target: {}, loss: {}, \
+                 grad: {}, grad_scale: {} }}",
+                f32_lit(v.gamma),
+                option(v.alpha, f32_lit),
+                f32_lit(v.logit),
+                f32_lit(v.target),
+                f64_lit(v.loss),
+                f64_lit(v.grad),
+                f64_lit(v.grad_scale),
+            )
+        })
+        .collect();
+    table(&mut s, "SIGMOID_TABLE", "SigmoidVector", &sigmoid_items);
+    s += "/// The sigmoid vectors this target checks.\n\
+          pub static SIGMOID: &[SigmoidVector] = &SIGMOID_TABLE;\n";
+    let mut softmax_items = Vec::new();
+    let mut arrays = Arrays::default();
     for v in softmax.iter().step_by(stride).map(|case| case.vector()) {
-        writeln!(
-            s,
-            "    SoftmaxVector {{ gamma: {}, alpha: {}, target: {}, logits: {}, soft: {}, \
-             loss: {}, grad: {} }},",
+        let logits = arrays.get(&mut s, "f32", lits(v.logits, f32_lit));
+        let soft = arrays.get(&mut s, "f32", lits(v.soft, f32_lit));
+        let grad = arrays.get(&mut s, "f64", lits(v.grad, f64_lit));
+        let alpha = v.alpha.map(|a| arrays.get(&mut s, "f32", lits(a, f32_lit)));
+        softmax_items.push(format!(
+            "SoftmaxVector {{ gamma: {}, alpha: {}, target: {}, logits: {logits}, \
+             soft: {soft}, loss: {}, grad: {grad} }}",
             f32_lit(v.gamma),
-            option(v.alpha, |a| slice(a, f32_lit)),
+            option(alpha, |a| a),
             option(v.target, |t| t.to_string()),
-            slice(v.logits, f32_lit),
-            slice(v.soft, f32_lit),
             f64_lit(v.loss),
-            slice(v.grad, f64_lit),
-        )
-        .unwrap();
+        ));
     }
-    s + "];\n"
+    table(
+        &mut s,
+        "SOFTMAX_TABLE",
+        "SoftmaxVector<'static>",
+        &softmax_items,
+    );
+    s + "/// The softmax samples this target checks.\n\
+         pub static SOFTMAX: &[SoftmaxVector<'static>] = &SOFTMAX_TABLE;\n"
 }

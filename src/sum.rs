@@ -20,25 +20,11 @@ use crate::total::Pair;
 
 /// The eight accumulators of a block: one `f32x8` on vector targets (one or two vector adds
 /// per group); eight `f32` elsewhere, which keeps the sum's state at four-byte alignment on
-/// the stack (an `f32x8` asks for 32) and its adds scalar, whatever a core's vector unit
-/// would do with subnormals.
+/// the stack (an `f32x8` asks for 32) and its adds scalar (see [`BlockSum::add`]).
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 type Accumulators = wide::f32x8;
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 type Accumulators = [f32; 8];
-
-/// Adds a group of eight to the accumulators, lane by lane.
-#[inline(always)]
-fn accumulate(lanes: &mut Accumulators, group: [f32; 8]) {
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    {
-        *lanes += wide::f32x8::new(group);
-    }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    for (lane, v) in lanes.iter_mut().zip(group) {
-        *lane += v;
-    }
-}
 
 /// The accumulators' values, lane 0 first.
 #[inline(always)]
@@ -69,9 +55,11 @@ pub(crate) struct BlockSum {
     lanes: Accumulators,
     pending: u32,
     total: Pair,
-    /// A group of eight being gathered from values that arrive fewer than eight at a time.
+    /// A group of eight being gathered from values that arrive fewer than eight at a time
+    /// (vector targets; elsewhere each value goes to its lane as it arrives).
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     group: [f32; 8],
-    /// Values in `group`.
+    /// Values of the current group received so far: the lane the next value goes to.
     gathered: usize,
 }
 
@@ -81,6 +69,7 @@ impl BlockSum {
             lanes: ZERO_LANES,
             pending: 0,
             total: Pair::ZERO,
+            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
             group: [0.0; 8],
             gathered: 0,
         }
@@ -88,28 +77,63 @@ impl BlockSum {
 
     /// Adds `values` in order. A length that is a multiple of 8 adds whole groups; any other
     /// length (one lane at a time) must be the same for every call of one sum.
+    ///
+    /// On vector targets a group of eight is added to the accumulators by one `f32x8` add
+    /// (SSE / AVX / NEON, which keep subnormals). Elsewhere each value is added to its lane
+    /// as it arrives, one scalar add with a lane index the compiler cannot see: a group of
+    /// eight adds to consecutive lanes would be turned into vector adds by LLVM's SLP
+    /// vectoriser on a core with a vector unit (Cortex-M55's Helium: two `vadd.f32 q` per
+    /// group), and MVE flushes subnormal sums to zero whatever FPSCR says. Each lane receives
+    /// the same terms in the same order either way.
     #[inline(always)]
     pub(crate) fn add(&mut self, values: &[f32]) {
-        if !values.len().is_multiple_of(8) {
-            for &v in values {
-                self.group[self.gathered] = v;
-                self.gathered += 1;
-                if self.gathered == 8 {
-                    self.gathered = 0;
-                    self.add_group(self.group);
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        {
+            if !values.len().is_multiple_of(8) {
+                for &v in values {
+                    self.group[self.gathered] = v;
+                    self.gathered += 1;
+                    if self.gathered == 8 {
+                        self.gathered = 0;
+                        self.add_group(self.group);
+                    }
                 }
+                return;
             }
-            return;
+            for group in values.as_chunks::<8>().0 {
+                self.add_group(*group);
+            }
         }
-        for group in values.as_chunks::<8>().0 {
-            self.add_group(*group);
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+        for &v in values {
+            self.add_to_lane(v);
         }
     }
 
     /// Adds one group of eight.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     #[inline(always)]
     fn add_group(&mut self, group: [f32; 8]) {
-        accumulate(&mut self.lanes, group);
+        self.lanes += wide::f32x8::new(group);
+        self.group_done();
+    }
+
+    /// Adds `v` to the next lane (one-lane targets).
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[inline(always)]
+    fn add_to_lane(&mut self, v: f32) {
+        // `gathered < 8` always; the mask spares the bounds check.
+        self.lanes[self.gathered % 8] += v;
+        self.gathered += 1;
+        if self.gathered == 8 {
+            self.gathered = 0;
+            self.group_done();
+        }
+    }
+
+    /// Counts a group added; folds a full block.
+    #[inline(always)]
+    fn group_done(&mut self) {
         self.pending += 1;
         if self.pending == BLOCK {
             self.fold();
@@ -136,8 +160,17 @@ impl BlockSum {
     pub(crate) fn finish(&mut self) -> Pair {
         if self.gathered != 0 {
             // Pad the last group with zeros, as a wider vector's padded tail is.
-            self.group[self.gathered..].fill(0.0);
-            self.add_group(self.group);
+            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+            {
+                self.group[self.gathered..].fill(0.0);
+                self.add_group(self.group);
+            }
+            // One value at a time, as above (a loop of adds over the remaining lanes could
+            // be vectorised).
+            #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+            while self.gathered != 0 {
+                self.add_to_lane(0.0);
+            }
         }
         self.fold();
         self.total

@@ -77,6 +77,25 @@ fn reduced_bits_do_not_depend_on_memory_alignment() {
     }
 }
 
+/// The digest's subnormal case is one: its losses and the blocked sum's partial sums (lane `k`
+/// of the accumulators adds elements `k` and `k + 8` to +0) are subnormal, and their total
+/// is the pairs' sum, so a target that flushed subnormals on the path would change the digest.
+#[test]
+fn digest_subnormal_case_has_subnormal_losses_and_partial_sums() {
+    let (mut x, mut t, mut losses) = ([0.0f32; 16], [0.0f32; 16], [0.0f32; 16]);
+    digest::subnormal_case(&mut x, &mut t);
+    let fl = SigmoidFocal::new(digest::SUBNORMAL_GAMMA, None).unwrap();
+    fl.loss_per_element(&x, &t, &mut losses).unwrap();
+    let subnormal = |v: f32| v > 0.0 && v < f32::MIN_POSITIVE;
+    assert!(losses.iter().all(|&l| subnormal(l)), "{losses:?}");
+    let lanes: Vec<f32> = (0..8).map(|k| 0.0 + losses[k] + losses[k + 8]).collect();
+    assert!(lanes.iter().all(|&s| subnormal(s)), "{lanes:?}");
+    // The total: the lanes in order through the compensated pair, exact here (all terms are
+    // multiples of the smallest subnormal, far from overflowing the significand).
+    let total = fl.loss(&x, &t, Reduction::Sum).unwrap();
+    assert_eq!(total, lanes.iter().sum::<f32>());
+}
+
 /// The committed digest (written first when `FOCAL_BLESS` is set, from the best level).
 fn committed_digest() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/simd_digest.txt");

@@ -12,6 +12,8 @@
 //!
 //! `--cfg focal_loss_lanes8` (eight lanes, `f32x8`) and `--cfg focal_loss_lanes1` (one) select
 //! the other widths on any target, so the host can check that the width changes no bit.
+//! `--cfg focal_loss_helium` selects four lanes (`f32x4`) on Arm, for the Cortex-M55's Helium
+//! unit: an opt-in outside the bit-identity guarantee (see [`F32s`]).
 
 mod single;
 #[cfg(all(target_arch = "x86_64", not(focal_loss_lanes8), not(focal_loss_lanes1)))]
@@ -19,7 +21,7 @@ pub(crate) mod x86;
 
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Shl, Shr, Sub};
 #[allow(unused_imports)]
-use wide::{f32x8, f32x16, i32x8, i32x16};
+use wide::{f32x4, f32x8, f32x16, i32x4, i32x8, i32x16};
 
 pub(crate) use single::Single;
 
@@ -36,12 +38,25 @@ pub(crate) type F32s = f32x16;
 #[cfg(all(focal_loss_lanes8, not(focal_loss_lanes1)))]
 pub(crate) type F32s = f32x8;
 /// The `f32` lanes [`Kernel::Simd`](crate::Kernel::Simd) computes at a time on this target:
+/// four (`wide`'s `f32x4`), selected on Arm by `--cfg focal_loss_helium`, for the Cortex-M55,
+/// where LLVM turns `wide`'s four-lane fallback into Helium (MVE) vector code. Not part of
+/// the bit-identity guarantee: MVE flushes subnormal inputs and results to zero whatever
+/// FPSCR says (docs/embedded.md lists what that changes).
+#[cfg(all(
+    focal_loss_helium,
+    target_arch = "arm",
+    not(focal_loss_lanes8),
+    not(focal_loss_lanes1)
+))]
+pub(crate) type F32s = wide::f32x4;
+/// The `f32` lanes [`Kernel::Simd`](crate::Kernel::Simd) computes at a time on this target:
 /// one ([`Single`]), on targets without vector registers or with `--cfg focal_loss_lanes1`.
 #[cfg(any(
     focal_loss_lanes1,
     all(
         not(any(target_arch = "x86_64", target_arch = "aarch64")),
-        not(focal_loss_lanes8)
+        not(focal_loss_lanes8),
+        not(all(focal_loss_helium, target_arch = "arm"))
     )
 ))]
 pub(crate) type F32s = Single;
@@ -76,7 +91,7 @@ pub(crate) fn map_array<T: Copy, U: Copy, const N: usize>(
 }
 
 /// The number of lanes of [`F32s`]: 16 on x86-64 and aarch64, 1 on other targets (8 or 1
-/// with the `focal_loss_lanes*` cfgs).
+/// with the `focal_loss_lanes*` cfgs, 4 with `focal_loss_helium` on Arm).
 pub(crate) const WIDTH: usize = <F32s as SimdF32>::LANES;
 
 /// `Copy` values closed under the IEEE basic operations `+ − × ÷` and negation: `f32` and
@@ -316,5 +331,6 @@ macro_rules! simd_impl {
     };
 }
 
+simd_impl!(f32x4, i32x4, 4);
 simd_impl!(f32x8, i32x8, 8);
 simd_impl!(f32x16, i32x16, 16);

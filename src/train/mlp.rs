@@ -46,14 +46,25 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         m
     }
 
-    /// The hidden layer's activations for `x` (ReLU written as a comparison, so that the
-    /// sign of a zero never depends on the target's `max` instruction).
+    /// The hidden layer's activations for `x`.
     fn hidden(&self, x: &[f32]) -> [f32; H] {
-        core::array::from_fn(|j| {
-            let a = dot(&self.hidden_weights[j], x) + self.hidden_bias[j];
-            if a > 0.0 { a } else { 0.0 }
-        })
+        core::array::from_fn(|j| unit(&self.hidden_weights[j], self.hidden_bias[j], x))
     }
+}
+
+/// One hidden unit's activation, `relu(w · x + b)` (ReLU written as a comparison, so that the
+/// sign of a zero never depends on the target's `max` instruction).
+///
+/// Out of line on the one-lane targets: inlined, LLVM's SLP vectoriser turns the units' bias
+/// adds and ReLUs into vector instructions where the core has a vector unit (Cortex-M55's
+/// Helium: `vadd.f32 q`, `vmaxnm.f32 q`), and MVE flushes subnormals to zero.
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(never)
+)]
+fn unit(w: &[f32], b: f32, x: &[f32]) -> f32 {
+    let a = dot(w, x) + b;
+    if a > 0.0 { a } else { 0.0 }
 }
 
 impl<const D: usize, const H: usize> Model for Mlp<D, H> {

@@ -12,13 +12,23 @@ use crate::cargo::CargoCmd;
 
 /// The NEON target, run by qemu-user.
 pub const AARCH64: &str = "aarch64-unknown-linux-gnu";
-/// The Cortex-M targets: M0, M3, M4F, M33.
+/// The Cortex-M targets: M0, M3, M4F, M33 (and, built with [`M55_FEATURES`], M55).
 pub const CORTEX_M: [&str; 4] = [
     "thumbv6m-none-eabi",
     "thumbv7m-none-eabi",
     "thumbv7em-none-eabihf",
     "thumbv8m.main-none-eabihf",
 ];
+/// The Cortex-M55's target features on top of `thumbv8m.main-none-eabihf`'s (the M33's):
+/// Armv8.1-M with Helium (MVE) integer and float, the double-precision FPU, half precision,
+/// DSP and low-overhead branches. (`-C target-cpu=cortex-m55` for the whole build crashes
+/// LLVM in `core::fmt`.)
+pub const M55_FEATURES: &str = "-C target-feature=+v8.1m.main,+mve.fp,+fp64,+fullfp16,+dsp,+lob";
+/// The cfg of the four-lane Helium opt-in (`src/simd/mod.rs`).
+pub const HELIUM_CFG: &str = "--cfg focal_loss_helium";
+/// binutils' `ld`, which links the Cortex-M firmware.
+const ARM_LINKER: &str = "-C linker=arm-none-eabi-ld -C linker-flavor=ld";
+
 /// The RISC-V microcontroller targets: without an FPU (ESP32-C6, GD32VF103, CH32V203) and with
 /// a single-precision one (CH32V307, ESP32-P4).
 pub const RISCV: [&str; 2] = [
@@ -52,27 +62,53 @@ pub fn cortex_m_build() -> CargoCmd {
     cross_cargo(args, &CORTEX_M, "-Zbuild-std=core").args(["--target-dir", "target/cortex-m"])
 }
 
+/// The target directory of the firmware of the four Cortex-M targets' and the RISC-V ones.
+pub const FIRMWARE_DIR: &str = "target/firmware";
+/// The Cortex-M55's: its flags differ from the M33's, so `core` is built again, apart.
+pub const M55_DIR: &str = "target/firmware-m55";
+/// The four-lane Helium opt-in's (`embedded-report` only).
+pub const HELIUM_DIR: &str = "target/firmware-m55-helium";
+
 /// `cargo build` of the on-device programs (`firmware/`: the check, the cost measurements,
 /// the footprint programs) for every Cortex-M target, linked by binutils' `ld`.
 pub fn firmware_build() -> CargoCmd {
-    firmware(&CORTEX_M, "-C linker=arm-none-eabi-ld -C linker-flavor=ld")
+    firmware(&CORTEX_M, ARM_LINKER, FIRMWARE_DIR)
 }
+
+/// The same programs for the Cortex-M55: `thumbv8m.main` with [`M55_FEATURES`], one lane.
+pub fn m55_firmware_build() -> CargoCmd {
+    let flags = format!("{ARM_LINKER} {M55_FEATURES}");
+    firmware(&[M55_TARGET], &flags, M55_DIR)
+}
+
+/// The Cortex-M55 programs with four Helium lanes ([`HELIUM_CFG`]).
+pub fn helium_firmware_build() -> CargoCmd {
+    let flags = format!("{ARM_LINKER} {M55_FEATURES} {HELIUM_CFG}");
+    firmware(&[M55_TARGET], &flags, HELIUM_DIR)
+}
+
+/// The Cortex-M55's target (the M33's).
+pub const M55_TARGET: &str = CORTEX_M[3];
 
 /// The same programs for the RISC-V targets, into the same target directory (the host build
 /// scripts and macros are shared), linked by [`rust_lld`].
 pub fn riscv_firmware_build() -> CargoCmd {
     let lld = rust_lld().unwrap_or_else(|| PathBuf::from("rust-lld"));
-    firmware(&RISCV, &format!("-C linker={}", lld.display()))
+    firmware(
+        &RISCV,
+        &format!("-C linker={}", lld.display()),
+        FIRMWARE_DIR,
+    )
 }
 
-/// `cargo build` of `firmware/` for `targets`, with the runtime's and defmt's linker scripts
-/// and `linker` (the flags that pick the linker).
-fn firmware(targets: &[&str], linker: &str) -> CargoCmd {
+/// `cargo build` of `firmware/` for `targets` into `dir`, with the runtime's and defmt's
+/// linker scripts and `flags` (those that pick the linker, and any target features).
+fn firmware(targets: &[&str], flags: &str, dir: &str) -> CargoCmd {
     let args = "build --release --manifest-path firmware/Cargo.toml --bins";
     cross_cargo(args, targets, "-Zbuild-std=core")
-        .args(["--target-dir", "target/firmware"])
+        .args(["--target-dir", dir])
         .rustflags(&format!(
-            "-C link-arg=-Tlink.x -C link-arg=-Tdefmt.x {linker}"
+            "-C link-arg=-Tlink.x -C link-arg=-Tdefmt.x {flags}"
         ))
 }
 

@@ -1,5 +1,6 @@
 //! What the firmware's ELF files hold, read with the `object` crate: flash, compiler-runtime
-//! code, allocator symbols.
+//! code, allocator symbols; and, disassembled by `arm-none-eabi-objdump`, the Helium (MVE)
+//! floating-point instructions in the library's code.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -65,6 +66,50 @@ pub fn footprint(path: &Path) -> Result<Footprint> {
     })
 }
 
+/// The Helium (MVE) floating-point instructions in the library's functions of the Armv8.1-M
+/// ELF at `path`, as `function: instruction` lines: the instructions with a `q` register
+/// operand and an `.f16` / `.f32` type, arithmetic, comparisons and conversions, which flush
+/// subnormal inputs and results to zero whatever FPSCR says. Moves (`vmov`) keep every bit
+/// and are left out. A library function is one whose demangled name mentions `focal_loss::`
+/// (generic code instantiated with the library's types or closures included).
+pub fn mve_float_ops(path: &Path) -> Result<Vec<String>> {
+    let sh = crate::shell()?;
+    let cmd = xshell::cmd!(
+        sh,
+        "arm-none-eabi-objdump -d -m armv8.1-m.main --no-show-raw-insn {path}"
+    );
+    let text = cmd.quiet().read()?;
+    Ok(mve_float_lines(&text))
+}
+
+/// [`mve_float_ops`] of `objdump -d` output.
+fn mve_float_lines(disassembly: &str) -> Vec<String> {
+    let mut function = String::new();
+    let mut found = Vec::new();
+    for line in disassembly.lines() {
+        // `00000818 <symbol>:` starts a function.
+        if let Some(name) = line
+            .split_once(" <")
+            .and_then(|(_, rest)| rest.strip_suffix(">:"))
+        {
+            function = format!("{:#}", rustc_demangle::demangle(name));
+            continue;
+        }
+        // `     8c0:\tvadd.f32\tq4, q4, q3`
+        let mut fields = line.split('\t').skip(1);
+        let (Some(mnemonic), Some(operands)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let float = mnemonic.contains(".f32") || mnemonic.contains(".f16");
+        let is_q = |op: &str| op.len() == 2 && op.starts_with('q');
+        let on_q = operands.split([',', ' ', '{', '}']).any(is_q);
+        if float && on_q && !mnemonic.starts_with("vmov") && function.contains("focal_loss::") {
+            found.push(format!("{function}: {mnemonic} {operands}"));
+        }
+    }
+    found
+}
+
 /// The C library functions `compiler_builtins` defines under their C names.
 const MEM_FUNCTIONS: [&str; 5] = ["memcpy", "memmove", "memset", "memcmp", "bcmp"];
 
@@ -117,6 +162,29 @@ mod tests {
         ] {
             assert!(!is_runtime(name), "{name}");
         }
+    }
+
+    #[test]
+    fn finds_mve_float_instructions_in_library_code() {
+        let text = "\
+00000818 <_RNvMNtCs9YFO6ES6zi7_10focal_loss3sumNtB2_8BlockSum6finish>:
+     8b0:\tvldrw.u32\tq4, [r2, #64]
+     8b4:\tvmov.f32\tq3, #1.0
+     8c0:\tvadd.f32\tq4, q4, q3
+     8cc:\tvadd.f32\ts10, s10, s0
+     8d0:\tvmul.f32\tq0, q0, r6
+
+00002b26 <_RNvCsctGXTsgwTHC_5check18___cortex_m_rt_main>:
+    2b62:\tvmul.f32\tq0, q0, r6
+";
+        let found = mve_float_lines(text);
+        assert_eq!(
+            found,
+            [
+                "<focal_loss::sum::BlockSum>::finish: vadd.f32 q4, q4, q3",
+                "<focal_loss::sum::BlockSum>::finish: vmul.f32 q0, q0, r6",
+            ]
+        );
     }
 
     #[test]

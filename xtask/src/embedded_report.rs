@@ -6,14 +6,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 
-use crate::qemu::{BOARDS, Board, Family, elf};
+use crate::qemu::{BOARDS, Board, Build, Family, HELIUM};
 use crate::{elf, markdown};
 
 /// What the kernels cost on each Cortex-M and RISC-V target, under qemu
 ///
 /// Builds firmware/ for thumbv6m (micro:bit, M0), thumbv7m (MPS2-AN385, M3), thumbv7em
-/// (MPS2-AN386, M4F) and thumbv8m.main (MPS2-AN505, M33) under qemu-system-arm, and for
-/// riscv32imac and riscv32imafc (virt) under qemu-system-riscv32, then measures on each:
+/// (MPS2-AN386, M4F), thumbv8m.main (MPS2-AN505, M33) and thumbv8m.main with the M55's
+/// target features (MPS3-AN547, M55: one lane, and four Helium lanes with
+/// --cfg focal_loss_helium, an opt-in outside the bars, whose check's outcome is reported
+/// too) under qemu-system-arm, and for riscv32imac and riscv32imafc (virt) under
+/// qemu-system-riscv32, then measures on each:
 ///   - instructions per element of loss_and_grad (sigmoid γ=2 and γ=0.5, softmax C=10), Simd
 ///     and Libm, under qemu -icount shift=0 (one instruction per virtual ns): on Cortex-M by
 ///     SysTick, calibrated against a loop of known length; on RISC-V by the minstret CSR;
@@ -60,6 +63,11 @@ const CASES: [(&str, &str); 3] = [
 /// The other programs whose ELFs must not link an allocator.
 const PROGRAMS: [&str; 4] = ["check", "cost", "train", "fp_empty"];
 
+/// Every program of the firmware.
+pub fn programs() -> impl Iterator<Item = &'static str> {
+    PROGRAMS.into_iter().chain(FOOTPRINTS)
+}
+
 /// What one board measured.
 #[derive(Debug)]
 struct Measurement {
@@ -79,7 +87,12 @@ struct Measurement {
 /// Entry point of `cargo xtask embedded-report`.
 pub fn run(args: Args) -> Result<()> {
     crate::qemu::prepare_firmware(&Family::ALL, !args.no_build)?;
-    report(BOARDS.iter(), args.out.as_deref())
+    if !args.no_build {
+        let cmd = crate::cross::helium_firmware_build();
+        println!("==> {}", cmd.display());
+        cmd.run()?;
+    }
+    report(BOARDS.iter().chain([&HELIUM]), args.out.as_deref())
 }
 
 /// The `then` of a firmware stage: the check on every board of `family`, the training run
@@ -90,10 +103,16 @@ pub fn check_firmware(family: Family) -> Result<()> {
     report(family.boards(), None)
 }
 
-/// Measures `boards`, prints the tables (and writes them to `out`), checks the bars.
+/// Measures `boards`, prints the tables (and writes them to `out`), checks the bars (of the
+/// bit-identical builds: the Helium opt-in is measured and its check's outcome reported).
 fn report<'a>(boards: impl Iterator<Item = &'a Board>, out: Option<&Path>) -> Result<()> {
     let measurements = boards.map(measure).collect::<Result<Vec<_>>>()?;
-    let report = tables(&measurements);
+    let helium = measurements.iter().find(|m| m.board.build == Build::Helium);
+    let helium_check = match helium {
+        Some(m) => Some(m.board.run(&m.board.elf("check"), false)?.text),
+        None => None,
+    };
+    let report = tables(&measurements, helium_check.as_deref());
     println!("\n{report}");
     if let Some(file) = out {
         markdown::write_out(file, "embedded-report", &report)?;
@@ -103,13 +122,13 @@ fn report<'a>(boards: impl Iterator<Item = &'a Board>, out: Option<&Path>) -> Re
 
 /// Measures one board: runs `cost` under qemu and reads the ELFs.
 fn measure(board: &Board) -> Result<Measurement> {
-    let run = board.run(&elf(board.target, "cost"), true)?;
+    let run = board.run(&board.elf("cost"), true)?;
     if !run.passed || !run.text.contains("cost: done") {
         bail!("the cost program failed on {}:\n{}", board.target, run.text);
     }
     let mut m = parse_cost(*board, &run.text)?;
-    for program in PROGRAMS.into_iter().chain(FOOTPRINTS) {
-        let footprint = elf::footprint(&elf(board.target, program))?;
+    for program in programs() {
+        let footprint = elf::footprint(&board.elf(program))?;
         m.footprints.insert(program, footprint);
     }
     Ok(m)
@@ -177,7 +196,10 @@ impl Measurement {
 /// Fails naming every bar these measurements miss.
 fn check_bars(measurements: &[Measurement]) -> Result<()> {
     let mut missed = Vec::new();
-    for m in measurements {
+    for m in measurements
+        .iter()
+        .filter(|m| m.board.build != Build::Helium)
+    {
         let (target, hard_float) = (m.board.target, m.board.fpu);
         for program in FOOTPRINTS.into_iter().filter(|p| !p.ends_with("_all")) {
             // The library's own code on every target; with the compiler runtime it brings
@@ -213,8 +235,8 @@ fn one(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}"))
 }
 
-/// The Markdown tables of the report.
-fn tables(measurements: &[Measurement]) -> String {
+/// The Markdown tables of the report; `helium_check`, what the Helium build's `check` printed.
+fn tables(measurements: &[Measurement], helium_check: Option<&str>) -> String {
     let host = crate::host::cpu_model();
     // Each family's qemu; one version when they are the same build.
     let mut programs: Vec<&str> = measurements
@@ -284,6 +306,31 @@ fn tables(measurements: &[Measurement]) -> String {
         let peaks = [Some("sigmoid"), Some("softmax"), None].map(|f| m.peak_stack(f).to_string());
         peaks.into_iter().chain([heap]).collect()
     });
+    let of_build = |build| measurements.iter().find(|m| m.board.build == build);
+    if let (Some(scalar), Some(four)) = (of_build(Build::M55), of_build(Build::Helium)) {
+        let fewer = CASES.map(|(form, case)| {
+            let [a, b] = [scalar, four].map(|m| m.per_element(form, case, "Simd"));
+            format!("{}×", one(a.zip(b).map(|(a, b)| a / b)))
+        });
+        let (flash, stack) = (four.flash_added("fp_sigmoid_simd"), four.peak_stack(None));
+        let flash = flash.map_or("–".into(), |(total, _)| total.to_string());
+        s.push_str(&format!(
+            "\nThe Cortex-M55 with four Helium lanes (`--cfg focal_loss_helium`, an opt-in \
+             outside the bit-identity guarantee and the bars) takes {} (sigmoid γ=2), {} \
+             (γ=0.5) and {} (softmax C=10) fewer instructions per element with `Kernel::Simd` \
+             than the one-lane M55 build, for {flash} bytes of flash (sigmoid `loss_and_grad`) \
+             and a stack peak of {stack} bytes.\n",
+            fewer[0], fewer[1], fewer[2]
+        ));
+    }
+    if let Some(text) = helium_check {
+        s.push_str(
+            "\nIts check firmware (every reference vector through both kernels, then the \
+             digest) prints:\n\n```text\n",
+        );
+        s.push_str(text.trim_end());
+        s.push_str("\n```\n");
+    }
     s
 }
 

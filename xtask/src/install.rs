@@ -44,7 +44,11 @@ pub const CORTEX_M: Needs = Needs {
 /// The firmware stage: the Cortex-M toolchain, the linker, qemu (and `defmt-print`).
 pub const FIRMWARE: Needs = Needs {
     stage: "the firmware stage",
-    tools: &["arm-none-eabi-ld", "qemu-system-arm"],
+    tools: &[
+        "arm-none-eabi-ld",
+        "arm-none-eabi-objdump",
+        "qemu-system-arm",
+    ],
     targets: &cross::CORTEX_M,
     packages: &["gcc-arm-none-eabi", "qemu-system-arm"],
     defmt_print: true,

@@ -50,11 +50,11 @@ impl Family {
         }
     }
 
-    /// The `cargo build` of the firmware for the family's targets.
-    fn build(self) -> CargoCmd {
+    /// The `cargo build`s of the firmware for the family's boards.
+    pub fn builds(self) -> Vec<CargoCmd> {
         match self {
-            Self::CortexM => cross::firmware_build(),
-            Self::RiscV => cross::riscv_firmware_build(),
+            Self::CortexM => vec![cross::firmware_build(), cross::m55_firmware_build()],
+            Self::RiscV => vec![cross::riscv_firmware_build()],
         }
     }
 
@@ -75,12 +75,40 @@ pub struct Board {
     pub cpu: Option<&'static str>,
     /// Whether the core has an FPU (then the flash bar includes the compiler runtime).
     pub fpu: bool,
+    /// Which build of the firmware runs on it.
+    pub build: Build,
 }
 
-/// The targets and how qemu runs each: the Cortex-M boards of qemu-system-arm, then the
+/// Which build of the firmware a board runs: where it is, and what it promises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// The family's build for the target's defaults ([`cross::FIRMWARE_DIR`]).
+    Family,
+    /// The Cortex-M55's: the M33's target with [`cross::M55_FEATURES`], one lane
+    /// ([`cross::M55_DIR`]). The core has Helium (MVE), whose float instructions flush
+    /// subnormals: the library's code must contain none.
+    M55,
+    /// The M55's with four Helium lanes, [`cross::HELIUM_CFG`] ([`cross::HELIUM_DIR`]): an
+    /// opt-in outside the bit-identity guarantee, measured by `embedded-report` only.
+    Helium,
+}
+
+impl Build {
+    /// The target directory of the build.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Self::Family => cross::FIRMWARE_DIR,
+            Self::M55 => cross::M55_DIR,
+            Self::Helium => cross::HELIUM_DIR,
+        }
+    }
+}
+
+/// The targets and how qemu runs each: the Cortex-M boards of qemu-system-arm (the M55 runs
+/// the M33's target with its own features, [`Build::M55`]), then the
 /// RISC-V `virt` board of qemu-system-riscv32 with the extensions of each target (and no more:
 /// an instruction of another extension would trap).
-pub const BOARDS: [Board; 6] = [
+pub const BOARDS: [Board; 7] = [
     Board {
         target: "thumbv6m-none-eabi",
         core: "Cortex-M0",
@@ -88,6 +116,7 @@ pub const BOARDS: [Board; 6] = [
         machine: "microbit",
         cpu: None,
         fpu: false,
+        build: Build::Family,
     },
     Board {
         target: "thumbv7m-none-eabi",
@@ -96,6 +125,7 @@ pub const BOARDS: [Board; 6] = [
         machine: "mps2-an385",
         cpu: Some("cortex-m3"),
         fpu: false,
+        build: Build::Family,
     },
     Board {
         target: "thumbv7em-none-eabihf",
@@ -104,6 +134,7 @@ pub const BOARDS: [Board; 6] = [
         machine: "mps2-an386",
         cpu: Some("cortex-m4"),
         fpu: true,
+        build: Build::Family,
     },
     Board {
         target: "thumbv8m.main-none-eabihf",
@@ -112,6 +143,16 @@ pub const BOARDS: [Board; 6] = [
         machine: "mps2-an505",
         cpu: None,
         fpu: true,
+        build: Build::Family,
+    },
+    Board {
+        target: "thumbv8m.main-none-eabihf",
+        core: "Cortex-M55",
+        family: Family::CortexM,
+        machine: "mps3-an547",
+        cpu: Some("cortex-m55"),
+        fpu: true,
+        build: Build::M55,
     },
     Board {
         target: "riscv32imac-unknown-none-elf",
@@ -120,6 +161,7 @@ pub const BOARDS: [Board; 6] = [
         machine: "virt",
         cpu: Some("rv32,f=off,d=off"),
         fpu: false,
+        build: Build::Family,
     },
     Board {
         target: "riscv32imafc-unknown-none-elf",
@@ -128,8 +170,17 @@ pub const BOARDS: [Board; 6] = [
         machine: "virt",
         cpu: Some("rv32,d=off"),
         fpu: true,
+        build: Build::Family,
     },
 ];
+
+/// The Cortex-M55 with four Helium lanes (`--cfg focal_loss_helium`): not among [`BOARDS`],
+/// which hold the bit-identical builds; `embedded-report` measures it beside them.
+pub const HELIUM: Board = Board {
+    core: "Cortex-M55, 4 Helium lanes (opt-in)",
+    build: Build::Helium,
+    ..BOARDS[4]
+};
 
 /// What a program printed (decoded) and whether it exited 0.
 pub struct Run {
@@ -137,25 +188,27 @@ pub struct Run {
     pub text: String,
 }
 
-/// The firmware's ELF `name` for `target`.
-pub fn elf(target: &str, name: &str) -> PathBuf {
-    crate::workspace_root().join(format!("target/firmware/{target}/release/{name}"))
-}
-
 /// Installs what the firmware of `families` needs and, when `build`, builds it.
 pub fn prepare_firmware(families: &[Family], build: bool) -> Result<()> {
     for family in families {
         family.needs().ensure()?;
         if build {
-            let cmd = family.build();
-            println!("==> {}", cmd.display());
-            cmd.run()?;
+            for cmd in family.builds() {
+                println!("==> {}", cmd.display());
+                cmd.run()?;
+            }
         }
     }
     Ok(())
 }
 
 impl Board {
+    /// The ELF of the firmware's program `name` for this board.
+    pub fn elf(&self, name: &str) -> PathBuf {
+        let (dir, target) = (self.build.dir(), self.target);
+        crate::workspace_root().join(format!("{dir}/{target}/release/{name}"))
+    }
+
     /// Runs `elf` on this board (with `-icount shift=0` when `count`) and decodes its output.
     pub fn run(&self, elf: &Path, count: bool) -> Result<Run> {
         let decoder = install::defmt_print()?;
@@ -184,10 +237,14 @@ impl Board {
 }
 
 /// Every board of `family` runs `check` (reference vectors, both kernels and forms, and the
-/// digest) and must pass.
+/// digest) and must pass; on the Cortex-M55 the library's code in every program must hold no
+/// Helium floating-point instruction first ([`crate::elf::mve_float_ops`]).
 pub fn run_checks(family: Family) -> Result<()> {
     for board in family.boards() {
-        let run = board.run(&elf(board.target, "check"), false)?;
+        if board.build == Build::M55 {
+            no_mve_float_ops(board)?;
+        }
+        let run = board.run(&board.elf("check"), false)?;
         print!("{}", run.text);
         ensure!(
             run.passed && run.text.contains("focal-loss firmware check: PASSED"),
@@ -196,5 +253,29 @@ pub fn run_checks(family: Family) -> Result<()> {
             board.machine
         );
     }
+    Ok(())
+}
+
+/// Fails naming every Helium floating-point instruction in the library's functions of the
+/// board's programs (LLVM's vectorisers can emit them from scalar code: MVE would flush the
+/// subnormals that the one-lane build promises to keep).
+fn no_mve_float_ops(board: &Board) -> Result<()> {
+    let mut found = Vec::new();
+    for program in crate::embedded_report::programs() {
+        let ops = crate::elf::mve_float_ops(&board.elf(program))?;
+        found.extend(ops.into_iter().map(|op| format!("{program}: {op}")));
+    }
+    let n = found.len();
+    found.truncate(20);
+    ensure!(
+        n == 0,
+        "{n} Helium (MVE) floating-point instructions in the library's code on {}:\n  {}",
+        board.core,
+        found.join("\n  ")
+    );
+    println!(
+        "--- {}: no Helium floating-point instruction in the library's code",
+        board.core
+    );
     Ok(())
 }

@@ -14,7 +14,9 @@ use crate::{cross, install};
 /// rustfmt, clippy (default and defmt features), cargo test, no-default and defmt builds,
 /// rustdoc with -D warnings, bench build, the packaged crate unpacked and built, the determinism test on SSE2 and AVX2 builds
 /// (x86_64 hosts) and with 8 and 1 lanes, then (left out by `--host`) no_std builds for
-/// Cortex-M0/M3/M4F/M33, the on-device check firmware on each under qemu-system-arm and on
+/// Cortex-M0/M3/M4F/M33, the on-device check firmware on each and on the Cortex-M55 (MPS3
+/// AN547, one lane; its library code free of Helium float instructions) under
+/// qemu-system-arm and on
 /// RISC-V RV32IMAC/RV32IMAFC under qemu-system-riscv32, and the whole test suite for aarch64
 /// under qemu-user.
 ///
@@ -32,11 +34,11 @@ pub struct Args {
     list_only: bool,
 }
 
-/// One check: a named cargo command, possibly skipped on this machine.
+/// One check: named cargo commands, run in order, possibly skipped on this machine.
 struct Stage {
     /// Short name used in headers and failure messages.
     name: String,
-    cmd: CargoCmd,
+    cmds: Vec<CargoCmd>,
     /// Why the stage cannot run on this machine, if it cannot; printed as a notice.
     skip: Option<&'static str>,
     /// Whether a skip is a failure under `CI=true` (the stage should run on CI's machine).
@@ -54,13 +56,25 @@ impl Stage {
     fn new(name: impl Into<String>, cmd: CargoCmd) -> Self {
         Self {
             name: name.into(),
-            cmd,
+            cmds: vec![cmd],
             skip: None,
             must_run_on_ci: false,
             hint: String::new(),
             needs: None,
             then: None,
         }
+    }
+
+    /// Runs `cmd` too, after the others.
+    fn and(mut self, cmd: CargoCmd) -> Self {
+        self.cmds.push(cmd);
+        self
+    }
+
+    /// The commands as one shell line.
+    fn display(&self) -> String {
+        let cmds: Vec<String> = self.cmds.iter().map(CargoCmd::display).collect();
+        cmds.join(" && ")
     }
 
     /// `[i/n] name`: the stage as the headers and messages name it.
@@ -83,7 +97,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     for (i, stage) in stages.iter().enumerate() {
         let skip = stage.skip.map(|r| format!("  [skipped here: {r}]"));
-        let (label, cmd) = (stage.label(i, stages.len()), stage.cmd.display());
+        let (label, cmd) = (stage.label(i, stages.len()), stage.display());
         println!("{label}: {cmd}{}", skip.unwrap_or_default());
     }
     Ok(())
@@ -156,8 +170,9 @@ fn plan(args: &Args) -> Vec<Stage> {
         stages.push(stage);
     }
     if !args.host_only {
-        let firmware = "Cortex-M firmware under qemu-system-arm: reference vectors, same bits \
-                        as the host, training, footprint bars";
+        let firmware = "Cortex-M firmware (M0, M3, M4F, M33; M55 with its own build) under \
+                        qemu-system-arm: reference vectors, same bits as the host, training, \
+                        footprint bars, no Helium float instruction in the M55's library code";
         let riscv = "RISC-V firmware (RV32IMAC, RV32IMAFC) under qemu-system-riscv32: reference \
                      vectors, same bits as the host, training, footprint bars";
         stages.extend([
@@ -167,6 +182,7 @@ fn plan(args: &Args) -> Vec<Stage> {
             )
             .cross(&install::CORTEX_M, None),
             Stage::new(firmware, cross::firmware_build())
+                .and(cross::m55_firmware_build())
                 .cross(&install::FIRMWARE, Some(|| check_firmware(Family::CortexM))),
             Stage::new(riscv, cross::riscv_firmware_build())
                 .cross(&install::RISCV, Some(|| check_firmware(Family::RiscV))),
@@ -188,7 +204,7 @@ fn run_stages(stages: &[Stage]) -> Result<()> {
     let mut skipped = 0;
     for (i, stage) in stages.iter().enumerate() {
         let label = stage.label(i, stages.len());
-        println!("\n==> {label}: {}", stage.cmd.display());
+        println!("\n==> {label}: {}", stage.display());
         let fail = |detail: String| {
             let secs = start.elapsed().as_secs_f64();
             println!("\nxtask test: FAILED at stage {label} after {secs:.1}s");
@@ -210,7 +226,11 @@ fn run_stages(stages: &[Stage]) -> Result<()> {
             needs.ensure().map_err(|e| fail(format!("{e:#}")))?;
         }
         let then = || stage.then.map_or(Ok(()), |then| then());
-        let result = stage.cmd.run().and_then(|()| then());
+        let result = stage
+            .cmds
+            .iter()
+            .try_for_each(CargoCmd::run)
+            .and_then(|()| then());
         let secs = stage_start.elapsed().as_secs_f64();
         result.map_err(|e| fail(format!("{e:#} after {secs:.1}s")))?;
         println!("--> {label}: passed in {secs:.1}s");
@@ -259,7 +279,7 @@ mod tests {
         let lines = |args: &Args| -> Vec<String> {
             let stages = plan(args);
             let line = |s: &Stage| match exact {
-                true => format!("{}: {}", s.name, s.cmd.display()),
+                true => format!("{}: {}", s.name, s.display()),
                 false => s.name.clone(),
             };
             stages.iter().map(line).collect()
@@ -279,12 +299,12 @@ mod tests {
         assert_eq!(all[..14], host_stages);
         let cross = [
             "--target thumbv6m-none-eabi",
-            "--manifest-path firmware/Cargo.toml",
+            "--target-dir target/firmware-m55",
             "--target riscv32imac-unknown-none-elf --target riscv32imafc-unknown-none-elf",
             "--target aarch64-unknown-linux-gnu",
         ];
         for (stage, part) in plan(&Args::default())[14..].iter().zip(cross) {
-            assert!(stage.cmd.display().contains(part), "{}: {part}", stage.name);
+            assert!(stage.display().contains(part), "{}: {part}", stage.name);
         }
     }
 }

@@ -4,13 +4,13 @@
 use anyhow::{Result, bail, ensure};
 
 use crate::cargo::CargoCmd;
-use crate::qemu::{BOARDS, Board, Family, elf};
+use crate::qemu::{BOARDS, Board, Family};
 
 /// Train on the Cortex-M and RISC-V boards, compare every bit with the host
 ///
 /// Builds firmware/ (unless --no-build), runs `cargo run --release --example train_imbalanced
 /// -- --device-run` on the host and firmware/src/bin/train.rs under qemu-system-arm on the
-/// Cortex-M3, M4F and M33 boards (the micro:bit's 16 KiB of RAM cannot hold the shuffle buffer
+/// Cortex-M3, M4F, M33 and M55 boards (the micro:bit's 16 KiB of RAM cannot hold the shuffle buffer
 /// of the 4040-sample set) and under qemu-system-riscv32 on RV32IMAC and RV32IMAFC, and fails
 /// unless every epoch's loss bits and every final weight's bits are the same.
 #[derive(Debug, clap::Args)]
@@ -47,7 +47,7 @@ pub fn compare_with_host<'a>(boards: impl Iterator<Item = &'a Board>) -> Result<
         "the host run printed no weights"
     );
     for board in boards.filter(|b| b.core != "Cortex-M0") {
-        let run = board.run(&elf(board.target, "train"), false)?;
+        let run = board.run(&board.elf("train"), false)?;
         print!("{}", run.text);
         ensure!(run.passed, "training failed on {}", board.target);
         let device = compared(&run.text);
