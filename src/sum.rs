@@ -91,7 +91,9 @@ impl BlockSum {
         {
             if !values.len().is_multiple_of(8) {
                 for &v in values {
-                    self.group[self.gathered] = v;
+                    // `gathered` is below 8 here; `% 8` lets the compiler see it (no bounds
+                    // check, no panic path: the C API's link proves none is reachable).
+                    self.group[self.gathered % 8] = v;
                     self.gathered += 1;
                     if self.gathered == 8 {
                         self.gathered = 0;
@@ -162,7 +164,10 @@ impl BlockSum {
             // Pad the last group with zeros, as a wider vector's padded tail is.
             #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
             {
-                self.group[self.gathered..].fill(0.0);
+                self.group
+                    .iter_mut()
+                    .skip(self.gathered)
+                    .for_each(|v| *v = 0.0);
                 self.add_group(self.group);
             }
             // One value at a time, as above (a loop of adds over the remaining lanes could

@@ -145,7 +145,7 @@ pub fn rust_lld() -> Option<PathBuf> {
 
 /// `cargo <args> --target …` for `targets`: rustup's cargo when it has every one of them,
 /// else Debian's, building the standard library itself with `build_std`.
-fn cross_cargo(args: &str, targets: &[&str], build_std: &str) -> CargoCmd {
+pub fn cross_cargo(args: &str, targets: &[&str], build_std: &str) -> CargoCmd {
     let cmd = if rustup_has_targets(targets) {
         CargoCmd::new(args)
     } else {

@@ -55,6 +55,35 @@ pub const FIRMWARE: Needs = Needs {
     rust_lld: false,
 };
 
+/// The C API's host stage: a C compiler, make and cmake (the examples' two builds).
+pub const CAPI_HOST: Needs = Needs {
+    stage: "the C API host stage",
+    tools: &["cc", "make", "cmake"],
+    targets: &[],
+    packages: &["gcc", "libc6-dev", "make", "cmake"],
+    defmt_print: false,
+    rust_lld: false,
+};
+
+/// The C API's Cortex-M stage: the Cortex-M toolchain, newlib (the C test's libc, with
+/// semihosting), qemu.
+pub const CAPI_CORTEX_M: Needs = Needs {
+    stage: "the C API Cortex-M stage",
+    tools: &[
+        "arm-none-eabi-gcc",
+        "qemu-system-arm",
+        "/usr/lib/arm-none-eabi/newlib/rdimon.specs",
+    ],
+    targets: &cross::CORTEX_M,
+    packages: &[
+        "gcc-arm-none-eabi",
+        "libnewlib-arm-none-eabi",
+        "qemu-system-arm",
+    ],
+    defmt_print: false,
+    rust_lld: false,
+};
+
 /// The RISC-V firmware stage: the RISC-V toolchain, `rust-lld`, qemu-system-riscv32 (package
 /// `qemu-system-misc`) and `defmt-print`.
 pub const RISCV: Needs = Needs {

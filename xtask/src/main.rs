@@ -5,6 +5,7 @@
 //! fresh machine lacks for the cross stages, [`install`] installs.
 
 mod bench_report;
+mod capi;
 mod cargo;
 mod cross;
 mod elf;
@@ -30,6 +31,7 @@ use clap::Parser;
 enum Cli {
     Test(test::Args),
     BenchReport(bench_report::Args),
+    Capi(capi::Args),
     EmbeddedReport(embedded_report::Args),
     Roofline(roofline::Args),
     TrainOnDevice(train_device::Args),
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse() {
         Cli::Test(args) => test::run(args),
         Cli::BenchReport(args) => bench_report::run(args),
+        Cli::Capi(args) => capi::run(args),
         Cli::EmbeddedReport(args) => embedded_report::run(args),
         Cli::Roofline(args) => roofline::run(args),
         Cli::TrainOnDevice(args) => train_device::run(args),
@@ -92,6 +95,9 @@ mod tests {
         assert!(bench.contains("criterion_args: [\"--quick\", \"loss/\"]"));
         assert!(parse("embedded-report --no-build --out x.md").is_some());
         assert!(parse("train-on-device --no-build").is_some());
+        assert!(
+            parse("capi --header").is_some() && parse("capi --no-build --print-only").is_some()
+        );
         let roofline = parse("roofline --max-n 4096 --only native --out r.md --svg p.svg").unwrap();
         assert!(roofline.contains("max_n: 4096") && roofline.contains("only: Some(Native)"));
         assert!(

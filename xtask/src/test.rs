@@ -7,16 +7,18 @@ use anyhow::{Result, anyhow};
 use crate::cargo::CargoCmd;
 use crate::embedded_report::check_firmware;
 use crate::qemu::Family;
-use crate::{cross, install};
+use crate::{capi, cross, install};
 
 /// Run every check CI runs, in order, stopping at the first failure
 ///
 /// rustfmt, clippy (default and defmt features), cargo test, no-default and defmt builds,
-/// rustdoc with -D warnings, bench build, the packaged crate unpacked and built, the determinism test on SSE2 and AVX2 builds
-/// (x86_64 hosts) and with 8 and 1 lanes, then (left out by `--host`) no_std builds for
-/// Cortex-M0/M3/M4F/M33, the on-device check firmware on each and on the Cortex-M55 (MPS3
-/// AN547, one lane; its library code free of Helium float instructions) under
-/// qemu-system-arm and on
+/// rustdoc with -D warnings, bench build, the packaged crate unpacked and built, the C API
+/// on the host (header drift, the C test, the examples' Makefile and CMake builds), the
+/// determinism test on SSE2 and AVX2 builds (x86_64 hosts) and with 8 and 1 lanes, then (left
+/// out by `--host`) no_std builds for Cortex-M0/M3/M4F/M33, the C API's libraries for them
+/// (linked with a panic handler that cannot link; the C test on the M4F under qemu), the
+/// on-device check firmware on each and on the Cortex-M55 (MPS3 AN547, one lane; its library
+/// code free of Helium float instructions) under qemu-system-arm and on
 /// RISC-V RV32IMAC/RV32IMAFC under qemu-system-riscv32, and the whole test suite for aarch64
 /// under qemu-user.
 ///
@@ -145,6 +147,12 @@ fn plan(args: &Args) -> Vec<Stage> {
                 "package -p focal-loss --allow-dirty --no-verify",
             )
         },
+        Stage::new(
+            "C API on the host (header matches capi/src; C test of the vectors, the digest, \
+             every status; the examples' Makefile and CMakeLists.txt)",
+            capi::host_build(),
+        )
+        .cross(&install::CAPI_HOST, Some(capi::check_host)),
     ];
     // The determinism test built for SSE2 only and for AVX2+FMA (x86_64 hosts only), then
     // with eight lanes and with the one lane microcontrollers use: each compares against the
@@ -181,6 +189,12 @@ fn plan(args: &Args) -> Vec<Stage> {
                 cross::cortex_m_build(),
             )
             .cross(&install::CORTEX_M, None),
+            Stage::new(
+                "C API on Cortex-M0/M3/M4F/M33 (every function links with an unlinkable panic \
+                 handler; the C test on the M4F under qemu-system-arm)",
+                capi::cortex_m_build(true),
+            )
+            .cross(&install::CAPI_CORTEX_M, Some(capi::check_cortex_m)),
             Stage::new(firmware, cross::firmware_build())
                 .and(cross::m55_firmware_build())
                 .cross(&install::FIRMWARE, Some(|| check_firmware(Family::CortexM))),
@@ -255,7 +269,7 @@ mod tests {
     use super::*;
 
     /// The host stages, exactly as `--list` prints them (without inherited `RUSTFLAGS`).
-    const HOST_STAGES: [&str; 14] = [
+    const HOST_STAGES: [&str; 15] = [
         "rustfmt: cargo fmt --all --check",
         "rustfmt, firmware: cargo fmt --manifest-path firmware/Cargo.toml --check",
         "clippy: cargo clippy --workspace --all-targets -- -D warnings",
@@ -266,6 +280,7 @@ mod tests {
         "rustdoc: RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss --no-deps --all-features",
         "bench build: cargo bench --no-run",
         "package: unpacked, it builds: cargo package -p focal-loss --allow-dirty --no-verify",
+        "C API on the host (header matches capi/src; C test of the vectors, the digest, every status; the examples' Makefile and CMakeLists.txt): cargo build -p focal-loss-c --release",
         "determinism, SSE2 build: RUSTFLAGS=\"-C target-feature=-avx,-avx2,-fma\" cargo test -p focal-loss --test determinism --target-dir target/sse2",
         "determinism, AVX2 build: RUSTFLAGS=\"-C target-feature=+avx2,+fma\" cargo test -p focal-loss --test determinism --target-dir target/avx2",
         "determinism, 8-lane build: RUSTFLAGS=\"--cfg focal_loss_lanes8\" cargo test -p focal-loss --test determinism --target-dir target/lanes8",
@@ -295,15 +310,16 @@ mod tests {
         assert_eq!(lines(&host_only), host_stages);
         // The cross stages' commands depend on which toolchain this machine has.
         let all = lines(&Args::default());
-        assert_eq!(all.len(), 18);
-        assert_eq!(all[..14], host_stages);
+        assert_eq!(all.len(), 20);
+        assert_eq!(all[..15], host_stages);
         let cross = [
             "--target thumbv6m-none-eabi",
+            "-p focal-loss-c --release --features panic-check",
             "--target-dir target/firmware-m55",
             "--target riscv32imac-unknown-none-elf --target riscv32imafc-unknown-none-elf",
             "--target aarch64-unknown-linux-gnu",
         ];
-        for (stage, part) in plan(&Args::default())[14..].iter().zip(cross) {
+        for (stage, part) in plan(&Args::default())[15..].iter().zip(cross) {
             assert!(stage.display().contains(part), "{}: {part}", stage.name);
         }
     }
