@@ -107,6 +107,15 @@ pub enum FocalError {
         /// Its value.
         value: f32,
     },
+    /// A target in (0, 1) given to a loss defined for 0 / 1 labels only
+    /// ([`Asymmetric`](crate::Asymmetric)). (Targets outside [0, 1] are
+    /// [`InvalidTarget`](Self::InvalidTarget).)
+    NonBinaryTarget {
+        /// Index of the first such target.
+        index: usize,
+        /// Its value.
+        value: f32,
+    },
     /// A per-element weight is negative, NaN or infinite.
     InvalidWeight {
         /// Index of the first bad weight.
@@ -217,6 +226,9 @@ impl fmt::Display for FocalError {
             ),
             FocalError::InvalidTarget { index, value } => {
                 write!(f, "target[{index}] = {value} is outside [0, 1]")
+            }
+            FocalError::NonBinaryTarget { index, value } => {
+                write!(f, "target[{index}] = {value} is neither 0 nor 1")
             }
             FocalError::InvalidWeight { index, value } => {
                 write!(f, "weight[{index}] = {value} is not a finite value >= 0")
