@@ -50,6 +50,7 @@ mod test_rng;
 mod total;
 #[cfg(feature = "train")]
 pub mod train;
+mod variants;
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]
@@ -79,3 +80,4 @@ pub use reduction::Reduction;
 pub use sigmoid::SigmoidFocal;
 pub use softmax::{Layout, SOFT_TARGET_SUM_TOLERANCE, SoftmaxFocal};
 pub use target::{BinaryTarget, SoftmaxTarget};
+pub use variants::{Asymmetric, FocalStar, PositiveNormaliser, QualityFocal, Varifocal};

@@ -3,7 +3,7 @@
 //! the pass, outputs written, losses summed in a fixed order.
 //!
 //! The pass is generic over its [`Formula`]: the sigmoid focal loss
-//! ([`Focal`](super::math::Focal)) and the variants of [`crate::variants`] share it.
+//! (`math::Focal`) and the variants of `src/variants/` share it.
 
 use crate::dispatch;
 use crate::error::{FocalError, Operand, check_len};
