@@ -1,5 +1,5 @@
 //! `Kernel::Simd` gives the same bits for any slice length, split, alignment and instruction
-//! set, for the sigmoid and the softmax forms. The last property is checked by a digest of a fixed workload committed in
+//! set, for the sigmoid and the softmax forms and the variants. The last property is checked by a digest of a fixed workload committed in
 //! `tests/data/simd_digest.txt`: every runtime dispatch level this CPU has must reproduce it
 //! (SSE2, AVX2, AVX-512F on x86-64), and `cargo xtask test` also runs this file in an AVX2 +
 //! FMA build and with eight and one lanes (as every other target must reproduce it too).
@@ -55,6 +55,35 @@ fn per_element_bits_do_not_depend_on_split_or_offset() {
                     .zip(&parts_grad)
                     .all(|(a, b)| a.to_bits() == b.to_bits()),
                 "γ={g} split={split}"
+            );
+        }
+    }
+}
+
+#[test]
+fn variant_bits_do_not_depend_on_split() {
+    let (x, mut t) = workload(203, 5);
+    for config in digest::VARIANTS {
+        if matches!(config, testkit::vectors::VariantConfig::Asymmetric { .. }) {
+            t.iter_mut().for_each(|t| *t = t.round());
+        }
+        let run = |x: &[f32], t: &[f32], loss: &mut [f32], grad: &mut [f32]| {
+            config
+                .run(focal_loss::Kernel::Simd, x, t, loss, grad)
+                .unwrap()
+        };
+        let (mut loss, mut grad) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
+        run(&x, &t, &mut loss, &mut grad);
+        for split in [1, 7, 16, 17, 101] {
+            let (mut l2, mut g2) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
+            for (lo, hi) in [(0, split), (split, x.len())] {
+                run(&x[lo..hi], &t[lo..hi], &mut l2[lo..hi], &mut g2[lo..hi]);
+            }
+            let same =
+                |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(
+                same(&loss, &l2) && same(&grad, &g2),
+                "{config:?} split={split}"
             );
         }
     }
