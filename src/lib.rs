@@ -72,6 +72,8 @@ mod docs_doctests {
     struct ReferenceVectors;
     #[doc = include_str!("../docs/training.md")]
     struct Training;
+    #[doc = include_str!("../docs/variants.md")]
+    struct Variants;
 }
 
 pub use error::{FocalError, Operand};
