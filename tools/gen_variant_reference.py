@@ -20,7 +20,8 @@ focal_star: gamma, beta, alpha ('none'); quality: beta, -, -; varifocal: alpha, 
 iou_weighted (0/1); asymmetric: gamma_pos, gamma_neg, clip. loss_scale and grad_scale are the
 magnitudes the f32 rounding errors are relative to: |value|, plus, where a difference inside
 the formula can vanish (QFL's and VFL's q - sigmoid(x), ASL's sigmoid(x) - m), the value's
-sensitivity to that difference times the magnitude of its terms (testkit's f64 reference
+sensitivity to that difference times the magnitude of its terms, plus, where the smaller
+sigmoid is subnormal in f32, the gradient's absolute error from it (testkit's f64 reference
 defines the same). Rows where a gradient's side of a jump is undetermined are left out.
 """
 
@@ -57,6 +58,8 @@ CONFIGS = (
 
 # How close to its zero, relative to its terms, a difference is of undetermined sign.
 UNDETERMINED = mpf(2) ** -20
+F32_MIN_NORMAL = mpf(2) ** -126
+SUBNORMAL_FLOOR = mpf(2) ** -127  # half a subnormal step (2^-150) in units of 2^-23 of a scale
 BIG = mpf(10) ** 6  # stands for +-inf in the exact formulas (e^-BIG is 0 to any precision used)
 
 
@@ -155,7 +158,13 @@ def exact_at(variant, params, x, t):
     where it still grows from BIG to 2 BIG; no difference cancels there, so the scales are
     the values' magnitudes."""
     if math.isfinite(x):
-        return exact(variant, params, x, t)
+        v = exact(variant, params, x, t)
+        smaller = sig(-abs(mpf(x)))
+        if v is not None and smaller < F32_MIN_NORMAL:
+            # The smaller sigmoid is subnormal in f32, known to half a subnormal step.
+            loss, grad, ls, gs = v
+            v = loss, grad, ls, gs + abs(grad) / smaller * SUBNORMAL_FLOOR
+        return v
     side = 1 if x > 0 else -1
     v = exact(variant, params, side * BIG, t)
     if v is None:

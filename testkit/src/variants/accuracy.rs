@@ -5,6 +5,7 @@
 
 use super::reference::{self, Value};
 use crate::sigmoid::accuracy::{Worst, logits};
+use crate::sigmoid::reference::sigmoid;
 use crate::ulp::{ulp_error, ulps_of};
 use crate::vectors::VariantConfig;
 use focal_loss::Kernel;
@@ -67,14 +68,25 @@ pub fn reference(config: &VariantConfig, x: f32, t: f32) -> Value {
 
 /// [`reference`] at any `f64` logit and target. At ±∞ no difference cancels (the limits
 /// are exact sums and products of the hyper-parameters): the scales are the magnitudes.
+///
+/// Where the smaller sigmoid is subnormal in `f32` (|x| > 87.3), the gradient is that
+/// sigmoid, known to half a subnormal step, times a factor `|grad| / σ` that may lift it into
+/// the normal range: its scale includes that absolute error (`|grad| / σ · 2^-127`, i.e. half
+/// a subnormal step of σ expressed in ULP of the scale).
 pub fn reference64(config: &VariantConfig, x: f64, t: f64) -> Value {
-    let v = reference_at(config, x, t);
-    if x.is_finite() {
-        v
-    } else {
-        Value::plain(v.loss, v.grad)
+    let mut v = reference_at(config, x, t);
+    if !x.is_finite() {
+        return Value::plain(v.loss, v.grad);
     }
+    let smaller = sigmoid(-x.abs());
+    if smaller < f64::from(f32::MIN_POSITIVE) && smaller > 0.0 {
+        v.grad_scale += v.grad.abs() / smaller * SUBNORMAL_FLOOR;
+    }
+    v
 }
+
+/// `2^-127`: half a subnormal `f32` step (`2^-150`) in units of `2^-23` of a scale.
+pub const SUBNORMAL_FLOOR: f64 = 1.0 / 170_141_183_460_469_231_731_687_303_715_884_105_728.0;
 
 fn reference_at(config: &VariantConfig, x: f64, t: f64) -> Value {
     match *config {
