@@ -1,13 +1,16 @@
 //! Prints the accuracy tables of `docs/accuracy.md`: worst error in ULP of each kernel against the
 //! `f64` references. Sigmoid: per γ, over logits in [−100, 100] plus ±∞,
 //! α ∈ {None, 0.25, 0.75}. Softmax: per C and γ, over the rows of
-//! `testkit/src/softmax/accuracy.rs`, with and without per-class α.
+//! `testkit/src/softmax/accuracy.rs`, with and without per-class α. The variants (the table
+//! of `docs/variants.md`): per configuration of `testkit/src/variants/accuracy.rs`, over the
+//! sigmoid form's logits and each configuration's targets.
 //!
 //! Run with `cargo run --release --example accuracy_report`.
 
 use focal_loss::Kernel;
 use testkit::sigmoid::accuracy::{GAMMAS, HARD_TARGETS, SOFT_TARGETS, measure_over_alphas};
 use testkit::softmax::accuracy as softmax_accuracy;
+use testkit::variants::accuracy as variant_accuracy;
 
 fn main() {
     println!(
@@ -44,6 +47,18 @@ fn main() {
                     w.loss_ulp, w.grad_ulp, w.non_normal_misses
                 );
             }
+        }
+    }
+    println!();
+    println!("| variant | kernel | loss | grad | wrong non-normal |");
+    println!("|---|---|---|---|---|");
+    for (config, targets) in variant_accuracy::grid() {
+        for kernel in [Kernel::Simd, Kernel::Libm] {
+            let w = variant_accuracy::measure_targets(kernel, &config, targets);
+            println!(
+                "| {config:?} | {kernel:?} | {:.2} | {:.2} | {} |",
+                w.loss_ulp, w.grad_ulp, w.non_normal_misses
+            );
         }
     }
 }

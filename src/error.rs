@@ -120,6 +120,27 @@ pub enum FocalError {
         /// The rejected value.
         alpha: f32,
     },
+    /// FL\*'s γ ([`FocalStar`](crate::FocalStar)) is not finite and > 0 (the loss divides
+    /// by it).
+    InvalidStarGamma {
+        /// The rejected value.
+        gamma: f32,
+    },
+    /// FL\*'s shift β ([`FocalStar`](crate::FocalStar)) is NaN or infinite.
+    InvalidStarBeta {
+        /// The rejected value.
+        beta: f32,
+    },
+    /// The exponent β of [`QualityFocal`](crate::QualityFocal) is negative, NaN or infinite.
+    InvalidBeta {
+        /// The rejected value.
+        beta: f32,
+    },
+    /// The probability margin of [`Asymmetric`](crate::Asymmetric) is outside [0, 1) or NaN.
+    InvalidClip {
+        /// The rejected value.
+        clip: f32,
+    },
     /// A slice does not have the length the logits require.
     LengthMismatch {
         /// Which slice.
@@ -132,6 +153,15 @@ pub enum FocalError {
     /// A target is outside [0, 1] or NaN (a `u8` target that is neither 0 nor 1).
     InvalidTarget {
         /// Index of the first bad target.
+        index: usize,
+        /// Its value.
+        value: f32,
+    },
+    /// A target in (0, 1) given to a loss defined for 0 / 1 labels only
+    /// ([`Asymmetric`](crate::Asymmetric)). (Targets outside [0, 1] are
+    /// [`InvalidTarget`](Self::InvalidTarget).)
+    NonBinaryTarget {
+        /// Index of the first such target.
         index: usize,
         /// Its value.
         value: f32,
@@ -237,6 +267,18 @@ impl fmt::Display for FocalError {
             FocalError::InvalidAlpha { alpha } => {
                 write!(f, "alpha must be in [0, 1], got {alpha}")
             }
+            FocalError::InvalidStarGamma { gamma } => {
+                write!(f, "FL* gamma must be finite and > 0, got {gamma}")
+            }
+            FocalError::InvalidStarBeta { beta } => {
+                write!(f, "FL* beta must be finite, got {beta}")
+            }
+            FocalError::InvalidBeta { beta } => {
+                write!(f, "beta must be finite and >= 0, got {beta}")
+            }
+            FocalError::InvalidClip { clip } => {
+                write!(f, "clip must be in [0, 1), got {clip}")
+            }
             FocalError::LengthMismatch {
                 operand,
                 expected,
@@ -248,6 +290,9 @@ impl fmt::Display for FocalError {
             ),
             FocalError::InvalidTarget { index, value } => {
                 write!(f, "target[{index}] = {value} is outside [0, 1]")
+            }
+            FocalError::NonBinaryTarget { index, value } => {
+                write!(f, "target[{index}] = {value} is neither 0 nor 1")
             }
             FocalError::InvalidWeight { index, value } => {
                 write!(f, "weight[{index}] = {value} is not a finite value >= 0")

@@ -1,6 +1,6 @@
-//! Error-free transformations, written once for `f32` and every lane type: Veltkamp's split
-//! and Dekker's product, from IEEE basic operations only (no FMA), so every target gets the
-//! same bits.
+//! Error-free transformations, written once for `f32` and every lane type: Veltkamp's split,
+//! Dekker's product and Knuth's two-sum, from IEEE basic operations only (no FMA), so every
+//! target gets the same bits.
 
 use crate::kernel_math::KernelMath;
 
@@ -34,6 +34,15 @@ pub(crate) fn two_product<R: KernelMath>(a: R, b: R) -> (R, R) {
     (p, product_error(split(a), split(b), p))
 }
 
+/// `a + b` as `(s, e)` with `s = a + b` rounded and `s + e` exact (Knuth's two-sum, any
+/// order of magnitudes), for finite `a`, `b` whose sum does not overflow.
+#[inline(always)]
+pub(crate) fn two_sum<R: KernelMath>(a: R, b: R) -> (R, R) {
+    let s = a + b;
+    let back = s - a;
+    (s, (a - (s - back)) + (b - back))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +72,12 @@ mod tests {
                 f64::from(p) + f64::from(e),
                 f64::from(a) * f64::from(b),
                 "{a} * {b}"
+            );
+            let (s, e) = two_sum(a, b);
+            assert_eq!(
+                f64::from(s) + f64::from(e),
+                f64::from(a) + f64::from(b),
+                "{a} + {b}"
             );
         }
     }

@@ -53,6 +53,7 @@ mod total;
 #[cfg(feature = "train")]
 #[cfg_attr(docsrs, doc(cfg(feature = "train")))]
 pub mod train;
+mod variants;
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]
@@ -74,6 +75,8 @@ mod docs_doctests {
     struct ReferenceVectors;
     #[doc = include_str!("../docs/training.md")]
     struct Training;
+    #[doc = include_str!("../docs/variants.md")]
+    struct Variants;
 }
 
 pub use error::{FocalError, Operand};
@@ -82,3 +85,4 @@ pub use reduction::Reduction;
 pub use sigmoid::SigmoidFocal;
 pub use softmax::{Layout, SOFT_TARGET_SUM_TOLERANCE, SoftmaxFocal};
 pub use target::{BinaryTarget, SoftmaxTarget};
+pub use variants::{Asymmetric, FocalStar, PositiveNormaliser, QualityFocal, Varifocal};

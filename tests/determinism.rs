@@ -1,5 +1,5 @@
 //! `Kernel::Simd` gives the same bits for any slice length, split, alignment and instruction
-//! set, for the sigmoid and the softmax forms. The last property is checked by a digest of a fixed workload committed in
+//! set, for the sigmoid and the softmax forms and the variants. The last property is checked by a digest of a fixed workload committed in
 //! `tests/data/simd_digest.txt`: every runtime dispatch level this CPU has must reproduce it
 //! (SSE2, AVX2, AVX-512F on x86-64), and `cargo xtask test` also runs this file in an AVX2 +
 //! FMA build and with eight and one lanes (as every other target must reproduce it too).
@@ -61,6 +61,35 @@ fn per_element_bits_do_not_depend_on_split_or_offset() {
 }
 
 #[test]
+fn variant_bits_do_not_depend_on_split() {
+    let (x, mut t) = workload(203, 5);
+    for config in digest::VARIANTS {
+        if matches!(config, testkit::vectors::VariantConfig::Asymmetric { .. }) {
+            t.iter_mut().for_each(|t| *t = t.round());
+        }
+        let run = |x: &[f32], t: &[f32], loss: &mut [f32], grad: &mut [f32]| {
+            config
+                .run(focal_loss::Kernel::Simd, x, t, loss, grad)
+                .unwrap()
+        };
+        let (mut loss, mut grad) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
+        run(&x, &t, &mut loss, &mut grad);
+        for split in [1, 7, 16, 17, 101] {
+            let (mut l2, mut g2) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
+            for (lo, hi) in [(0, split), (split, x.len())] {
+                run(&x[lo..hi], &t[lo..hi], &mut l2[lo..hi], &mut g2[lo..hi]);
+            }
+            let same =
+                |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(
+                same(&loss, &l2) && same(&grad, &g2),
+                "{config:?} split={split}"
+            );
+        }
+    }
+}
+
+#[test]
 fn reduced_bits_do_not_depend_on_memory_alignment() {
     let (x, t) = workload(517, 11);
     let fl = SigmoidFocal::RETINANET;
@@ -96,20 +125,26 @@ fn digest_subnormal_case_has_subnormal_losses_and_partial_sums() {
     assert_eq!(total, lanes.iter().sum::<f32>());
 }
 
-/// The committed digest (written first when `FOCAL_BLESS` is set, from the best level).
-fn committed_digest() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/simd_digest.txt");
-    if std::env::var_os("FOCAL_BLESS").is_some() {
-        std::fs::write(path, format!("{:016x}\n", digest())).unwrap();
-    }
-    let want = std::fs::read_to_string(path).expect("tests/data/simd_digest.txt is missing");
-    want.trim().to_owned()
+/// The committed digests, whole and of the forms alone (the C API's test reproduces the
+/// latter), written first when `FOCAL_BLESS` is set, from the best level.
+fn committed_digests() -> [String; 2] {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
+    [("simd_digest.txt", digest()), ("forms_digest.txt", digest::forms_digest())].map(
+        |(file, value)| {
+            let path = format!("{dir}{file}");
+            if std::env::var_os("FOCAL_BLESS").is_some() {
+                std::fs::write(&path, format!("{value:016x}\n")).unwrap();
+            }
+            let want = std::fs::read_to_string(&path).expect("a committed digest is missing");
+            want.trim().to_owned()
+        },
+    )
 }
 
 /// Every dispatch level this CPU has (one test, so no other test changes the cap meanwhile).
 #[test]
 fn simd_bits_match_committed_digest_at_every_dispatch_level() {
-    let want = committed_digest();
+    let [want, want_forms] = committed_digests();
     let best = dispatch::detected();
     let levels = [Level::Baseline, Level::Avx2, Level::Avx512];
     for level in levels.into_iter().filter(|&l| l <= best) {
@@ -118,6 +153,11 @@ fn simd_bits_match_committed_digest_at_every_dispatch_level() {
         assert_eq!(
             got, want,
             "Kernel::Simd bits at {level:?} differ from the committed digest"
+        );
+        let got = format!("{:016x}", digest::forms_digest());
+        assert_eq!(
+            got, want_forms,
+            "Kernel::Simd bits at {level:?} differ from the committed forms digest"
         );
     }
     dispatch::force(None);

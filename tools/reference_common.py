@@ -1,6 +1,7 @@
-"""What the peer-vector generators (gen_sigmoid_reference.py, gen_softmax_reference.py) share:
-the mpmath precision, correct rounding to float64, the CSV's number format, the command line
-and torch's set-up, the abort on a failed cross-check, and writing the file.
+"""What the peer-vector generators (gen_sigmoid_reference.py, gen_softmax_reference.py,
+gen_variant_reference.py) share: the mpmath precision, correct rounding to float64, the CSV's
+number format, the command line and torch's set-up (for the generators that run torch), the
+abort on a failed cross-check, and writing the file.
 """
 
 import argparse
@@ -8,7 +9,6 @@ import math
 import os
 import sys
 
-import torch
 from mpmath import mp
 from mpmath.libmp import to_float
 
@@ -41,14 +41,17 @@ def fmt_alpha(alpha):
     return "none" if alpha is None else fmt(alpha)
 
 
-def start(doc, csv_name):
-    """Parses the command line (`-o/--output`, default tests/data/<csv_name>) and sets torch to
-    float64 on one thread; returns the arguments."""
+def start(doc, csv_name, uses_torch=True):
+    """Parses the command line (`-o/--output`, default tests/data/<csv_name>) and, with
+    `uses_torch`, sets torch to float64 on one thread; returns the arguments."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("-o", "--output", default=os.path.join(ROOT, "tests", "data", csv_name))
     args = ap.parse_args()
-    torch.set_default_dtype(torch.float64)
-    torch.set_num_threads(1)
+    if uses_torch:
+        import torch
+
+        torch.set_default_dtype(torch.float64)
+        torch.set_num_threads(1)
     return args
 
 

@@ -7,7 +7,8 @@
  *    (testkit/src/vectors.rs, testkit/src/ulp.rs); the vectors and bounds come from
  *    vectors.h, which the xtask generates from the CSV files with testkit's parsers.
  * 2. The digest workload of testkit/src/digest.rs, ported to C, against the committed
- *    tests/data/simd_digest.txt: the same bits from C.
+ *    tests/data/forms_digest.txt (the two forms' part of the digest workload, which
+ *    tests/determinism.rs checks at every dispatch level): the same bits from C.
  * 3. Every status code with a bad input, NULL pointers included.
  */
 

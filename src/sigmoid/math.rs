@@ -8,35 +8,36 @@
 //! from one `e = exp(−|x|)`, so easy examples keep full relative accuracy, and no
 //! `(1 − p_t)^(γ−1)` appears in the gradient, so it is finite for every γ >= 0.
 
+use super::run::Formula;
 use crate::focusing::Focusing;
 use crate::kernel_math::KernelMath;
 
 /// Where `p_t·CE` (or `(q'/q)·CE`) multiplies a quantity that underflowed to 0, CE may be +∞
 /// (an infinite logit). While that quantity is non-zero, |x| < 104 and CE < 105, so capping
 /// CE here changes no finite result and turns `0·∞` into 0.
-const CE_CAP: f32 = 1.0e4;
+pub(crate) const CE_CAP: f32 = 1.0e4;
 
 /// Everything the loss needs about the logistic function at `x`, from one `exp` and one
 /// `log1p`.
-struct Logistic<R> {
+pub(crate) struct Logistic<R> {
     /// σ(x)
-    sig: R,
+    pub(crate) sig: R,
     /// σ(−x) = 1 − σ(x), without the subtraction.
-    sig_neg: R,
+    pub(crate) sig_neg: R,
     /// max(x, 0)
-    relu: R,
+    pub(crate) relu: R,
     /// max(−x, 0)
-    relu_neg: R,
+    pub(crate) relu_neg: R,
     /// ln(1 + e^−|x|), the part shared by both softplus values.
-    tail: R,
+    pub(crate) tail: R,
     /// softplus(x) = ln(1 + e^x) = relu + tail = −ln σ(−x)
-    softplus: R,
+    pub(crate) softplus: R,
     /// softplus(−x) = relu_neg + tail = −ln σ(x)
-    softplus_neg: R,
+    pub(crate) softplus_neg: R,
 }
 
 #[inline(always)]
-fn logistic<R: KernelMath>(x: R) -> Logistic<R> {
+pub(crate) fn logistic<R: KernelMath>(x: R) -> Logistic<R> {
     let one = R::splat(1.0);
     let e = (-x.abs()).exp();
     let d = one + e;
@@ -66,7 +67,7 @@ fn logistic<R: KernelMath>(x: R) -> Logistic<R> {
 /// `ln(1 − p_t) = −softplus(z) = −(max(z, 0) + tail)` and
 /// `dFL/dz = −(1−p_t)^γ · [(1 − p_t) + γ·p_t·CE]`.
 #[inline(always)]
-fn hard<R: KernelMath>(
+pub(crate) fn hard<R: KernelMath>(
     l: &Logistic<R>,
     positive: R::Mask,
     focusing: Focusing,
@@ -108,13 +109,7 @@ fn soft<R: KernelMath>(l: &Logistic<R>, t: R, focusing: Focusing, gamma: f32) ->
 /// the caller guarantees that every valid target is 0 or 1; invalid ones are reported and their
 /// lanes' results unused.
 #[inline(always)]
-pub(crate) fn focal<R: KernelMath>(
-    x: R,
-    t: R,
-    focusing: Focusing,
-    gamma: f32,
-    always_hard: bool,
-) -> (R, R) {
+fn focal<R: KernelMath>(x: R, t: R, focusing: Focusing, gamma: f32, always_hard: bool) -> (R, R) {
     let l = logistic(x);
     let one = R::splat(1.0);
     let positive = t.eq(one);
@@ -134,4 +129,30 @@ pub(crate) fn focal<R: KernelMath>(
         R::select(is_hard, hard_loss, soft_loss),
         R::select(is_hard, hard_grad, soft_grad),
     )
+}
+
+/// The sigmoid focal loss as the pass's [`Formula`]: γ and its evaluation strategy.
+#[derive(Clone, Copy)]
+pub(crate) struct Focal {
+    pub(crate) focusing: Focusing,
+    pub(crate) gamma: f32,
+}
+
+impl Formula for Focal {
+    #[inline(always)]
+    fn eval<R: KernelMath>(&self, x: R, t: R, always_hard: bool) -> (R, R) {
+        focal(x, t, self.focusing, self.gamma, always_hard)
+    }
+
+    /// With vector lanes, γ = 2 (RetinaNet's, the common case) gets a loop of its own,
+    /// where the γ variant is a constant: no branch on it per vector, and nothing held in
+    /// memory across one. (One-lane targets keep one loop, for flash.)
+    #[inline(always)]
+    fn specialised<O>(mut self, lanes: usize, sweep: impl FnOnce(Self) -> O) -> O {
+        if lanes > 1 && self.focusing == Focusing::Integer(2) {
+            self.focusing = Focusing::Integer(2);
+            return sweep(self);
+        }
+        sweep(self)
+    }
 }

@@ -1,13 +1,14 @@
 //! Binary and multi-label focal loss on sigmoid probabilities.
 
-mod math;
-mod run;
+pub(crate) mod math;
+pub(crate) mod run;
 
 use crate::error::FocalError;
 use crate::focusing::Focusing;
 use crate::sink::{Gradient, Losses, Sink, SumOnly};
 use crate::target::BinaryTarget;
 use crate::{Kernel, Reduction};
+use math::Focal;
 use run::{Pass, run};
 
 /// Sigmoid focal loss, `FL = α_t · (1 − p_t)^γ · BCE`, with torchvision's
@@ -228,12 +229,14 @@ impl SigmoidFocal {
         self.kernel
     }
 
-    fn pass(&self) -> Pass {
+    fn pass(&self) -> Pass<Focal> {
         Pass {
             kernel: self.kernel,
-            gamma: self.gamma,
-            focusing: self.focusing,
             alpha: self.alpha,
+            formula: Focal {
+                focusing: self.focusing,
+                gamma: self.gamma,
+            },
         }
     }
 
@@ -247,10 +250,7 @@ impl SigmoidFocal {
         reduction: Reduction,
         sink: impl FnOnce(f32) -> S,
     ) -> Result<f32, FocalError> {
-        let divisor = reduction.exact_divisor(logits.len())?;
-        let sink = sink(divisor.reciprocal());
-        let sum = run::<T, S, WEIGHTED>(self.pass(), logits, targets, weights, sink)?;
-        Ok(sum.divided_by(divisor))
+        run::reduce::<_, T, S, WEIGHTED>(self.pass(), logits, targets, weights, reduction, sink)
     }
 
     /// The reduced loss.
@@ -315,7 +315,7 @@ impl SigmoidFocal {
         targets: &[T],
         out: &mut [f32],
     ) -> Result<(), FocalError> {
-        run::<T, _, false>(self.pass(), logits, targets, &[], Losses(out)).map(|_| ())
+        run::<_, T, _, false>(self.pass(), logits, targets, &[], Losses(out)).map(|_| ())
     }
 
     /// Writes each element's weighted loss to `out`.
@@ -334,7 +334,7 @@ impl SigmoidFocal {
         weights: &[f32],
         out: &mut [f32],
     ) -> Result<(), FocalError> {
-        run::<T, _, true>(self.pass(), logits, targets, weights, Losses(out)).map(|_| ())
+        run::<_, T, _, true>(self.pass(), logits, targets, weights, Losses(out)).map(|_| ())
     }
 
     /// The reduced loss, and in `grad` (same length as `logits`) its gradient with respect to

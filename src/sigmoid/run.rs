@@ -1,33 +1,71 @@
 //! Runs the element formulas over slices: a vector of lanes at a time, the tail padded into one more
 //! chunk (so every element goes through the same lane code), validation folded into
 //! the pass, outputs written, losses summed in a fixed order.
+//!
+//! The pass is generic over its [`Formula`]: the sigmoid focal loss
+//! (`math::Focal`) and the variants of `src/variants/` share it.
 
-use super::math::focal;
-use crate::Kernel;
 use crate::dispatch;
 use crate::error::{FocalError, Operand, check_len};
-use crate::focusing::Focusing;
 use crate::simd::{F32s, SimdF32, SimdMask, WIDTH};
 use crate::sink::{Sink, Writes};
 use crate::sum::BlockSum;
 use crate::target::BinaryTarget;
 use crate::total::Pair;
+use crate::{Kernel, Reduction};
+
+/// The element formula of a loss of the sigmoid family: its loss and derivative at one logit
+/// per lane, before α_t and weights, written once over [`KernelMath`](crate::kernel_math::KernelMath) for both kernels.
+pub(crate) trait Formula: Copy {
+    /// Targets must be exactly 0 or 1 (not only in [0, 1]); others are reported as
+    /// [`FocalError::NonBinaryTarget`].
+    const BINARY_TARGETS: bool = false;
+
+    /// `(loss, dloss/dx)` at logits `x` for targets `t` (in [0, 1]; lanes with invalid
+    /// targets or NaN logits are reported by the pass and their results unused). With
+    /// `always_hard` (a constant of the target type) every valid target is 0 or 1.
+    fn eval<R: crate::kernel_math::KernelMath>(&self, x: R, t: R, always_hard: bool) -> (R, R);
+
+    /// Runs `sweep` with this formula, or with a copy whose hyper-parameters the compiler
+    /// sees as constants (a loop of its own for a common case), on `lanes` lanes.
+    #[inline(always)]
+    fn specialised<O>(self, lanes: usize, sweep: impl FnOnce(Self) -> O) -> O {
+        let _ = lanes;
+        sweep(self)
+    }
+}
 
 /// One pass's hyper-parameters.
 #[derive(Clone, Copy)]
-pub(crate) struct Pass {
+pub(crate) struct Pass<F> {
     pub kernel: Kernel,
-    pub gamma: f32,
-    pub focusing: Focusing,
+    /// α of α_t = α·t + (1 − α)(1 − t), if any.
     pub alpha: Option<f32>,
+    pub formula: F,
+}
+
+/// Runs a reducing pass into the sink `sink(1 / divisor)` ([`SumOnly`](crate::sink::SumOnly)
+/// or a [`Gradient`](crate::sink::Gradient) with that scale) and applies the reduction.
+pub(crate) fn reduce<F: Formula, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
+    pass: Pass<F>,
+    logits: &[f32],
+    targets: &[T],
+    weights: &[f32],
+    reduction: Reduction,
+    sink: impl FnOnce(f32) -> S,
+) -> Result<f32, FocalError> {
+    let divisor = reduction.exact_divisor(logits.len())?;
+    let sink = sink(divisor.reciprocal());
+    let sum = run::<F, T, S, WEIGHTED>(pass, logits, targets, weights, sink)?;
+    Ok(sum.divided_by(divisor))
 }
 
 /// Validates lengths, runs the pass, and returns the sum of the weighted losses.
 ///
 /// `weights` is ignored unless `WEIGHTED`. On error the contents of the sink's slice are
 /// unspecified.
-pub(crate) fn run<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
-    pass: Pass,
+pub(crate) fn run<F: Formula, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
+    pass: Pass<F>,
     logits: &[f32],
     targets: &[T],
     weights: &[f32],
@@ -46,102 +84,109 @@ pub(crate) fn run<T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
         weights,
     };
     let (sum, suspicious) = match pass.kernel {
-        Kernel::Simd => dispatch::run(SimdSweep::<T, S, WEIGHTED> {
+        Kernel::Simd => dispatch::run(SimdSweep::<F, T, S, WEIGHTED> {
             inputs,
             sink: &mut sink,
         }),
-        Kernel::Libm => {
-            sweep::<F32s, T, S, WEIGHTED>(inputs, &mut sink, LibmElement::<T>::new(pass))
-        }
+        Kernel::Libm => sweep::<F32s, T, S, WEIGHTED, _>(
+            inputs,
+            &mut sink,
+            LibmElement::<F, T>::new(pass.formula),
+        ),
     };
     if suspicious {
-        first_bad_input(logits, targets, WEIGHTED.then_some(weights))?;
+        first_bad_input(
+            logits,
+            targets,
+            WEIGHTED.then_some(weights),
+            F::BINARY_TARGETS,
+        )?;
     }
     Ok(sum)
 }
 
 /// The operands of one pass (lengths checked).
 #[derive(Clone, Copy)]
-struct Inputs<'i, T> {
-    pass: Pass,
+struct Inputs<'i, F, T> {
+    pass: Pass<F>,
     logits: &'i [f32],
     targets: &'i [T],
     weights: &'i [f32],
 }
 
 /// [`sweep`] with `Kernel::Simd`'s formulas, on the lanes [`dispatch`] picks.
-struct SimdSweep<'i, 's, T, S, const WEIGHTED: bool> {
-    inputs: Inputs<'i, T>,
+struct SimdSweep<'i, 's, F, T, S, const WEIGHTED: bool> {
+    inputs: Inputs<'i, F, T>,
     sink: &'s mut S,
 }
 
-impl<T: BinaryTarget, S: Sink, const WEIGHTED: bool> dispatch::Job
-    for SimdSweep<'_, '_, T, S, WEIGHTED>
+impl<F: Formula, T: BinaryTarget, S: Sink, const WEIGHTED: bool> dispatch::Job
+    for SimdSweep<'_, '_, F, T, S, WEIGHTED>
 {
     type Output = (Pair, bool);
     #[inline(always)]
     fn run<V: SimdF32>(self) -> (Pair, bool) {
-        let mut element = SimdElement::<T>::new(self.inputs.pass);
-        // With vector lanes, γ = 2 (RetinaNet's, the common case) gets a loop of its own,
-        // where the γ variant is a constant: no branch on it per vector, and nothing held in
-        // memory across one. (One-lane targets keep one loop, for flash.)
-        if V::LANES > 1 && element.focusing == Focusing::Integer(2) {
-            element.focusing = Focusing::Integer(2);
-            return sweep::<V, T, S, WEIGHTED>(self.inputs, self.sink, element);
-        }
-        sweep::<V, T, S, WEIGHTED>(self.inputs, self.sink, element)
+        let Self { inputs, sink } = self;
+        inputs.pass.formula.specialised(
+            V::LANES,
+            #[inline(always)]
+            |formula| {
+                sweep::<V, T, S, WEIGHTED, _>(inputs, sink, SimdElement::<F, T>::new(formula))
+            },
+        )
     }
 }
 
 /// The element formulas of one kernel on lanes `V`: the loss and its derivative.
 trait Element<V> {
+    /// [`Formula::BINARY_TARGETS`].
+    const BINARY_TARGETS: bool;
     fn focal(&self, x: V, t: V) -> (V, V);
 }
 
-/// The focal formulas with [`Kernel::Simd`]'s functions, on any lanes.
-struct SimdElement<T> {
-    focusing: Focusing,
-    gamma: f32,
+/// A formula with [`Kernel::Simd`]'s functions, on any lanes.
+struct SimdElement<F, T> {
+    formula: F,
     target: core::marker::PhantomData<T>,
 }
 
-impl<T> SimdElement<T> {
+impl<F, T> SimdElement<F, T> {
     #[inline(always)]
-    fn new(pass: Pass) -> Self {
+    fn new(formula: F) -> Self {
         SimdElement {
-            focusing: pass.focusing,
-            gamma: pass.gamma,
+            formula,
             target: core::marker::PhantomData,
         }
     }
 }
 
-impl<V: SimdF32, T: BinaryTarget> Element<V> for SimdElement<T> {
+impl<V: SimdF32, F: Formula, T: BinaryTarget> Element<V> for SimdElement<F, T> {
+    const BINARY_TARGETS: bool = F::BINARY_TARGETS;
     #[inline(always)]
     fn focal(&self, x: V, t: V) -> (V, V) {
-        focal::<V>(x, t, self.focusing, self.gamma, T::ALWAYS_HARD)
+        self.formula.eval::<V>(x, t, T::ALWAYS_HARD)
     }
 }
 
-/// The focal formulas with [`Kernel::Libm`]'s functions, one lane of [`F32s`] at a time.
-struct LibmElement<T>(SimdElement<T>);
+/// A formula with [`Kernel::Libm`]'s functions, one lane of [`F32s`] at a time.
+struct LibmElement<F, T>(SimdElement<F, T>);
 
-impl<T> LibmElement<T> {
+impl<F, T> LibmElement<F, T> {
     #[inline(always)]
-    fn new(pass: Pass) -> Self {
-        LibmElement(SimdElement::new(pass))
+    fn new(formula: F) -> Self {
+        LibmElement(SimdElement::new(formula))
     }
 }
 
-impl<T: BinaryTarget> Element<F32s> for LibmElement<T> {
+impl<F: Formula, T: BinaryTarget> Element<F32s> for LibmElement<F, T> {
+    const BINARY_TARGETS: bool = F::BINARY_TARGETS;
     #[inline(always)]
     fn focal(&self, x: F32s, t: F32s) -> (F32s, F32s) {
         let (x, t) = (x.to_array(), t.to_array());
         let mut loss = [0.0f32; WIDTH];
         let mut grad = [0.0f32; WIDTH];
         for i in 0..WIDTH {
-            (loss[i], grad[i]) =
-                focal::<f32>(x[i], t[i], self.0.focusing, self.0.gamma, T::ALWAYS_HARD);
+            (loss[i], grad[i]) = self.0.formula.eval::<f32>(x[i], t[i], T::ALWAYS_HARD);
         }
         (F32s::from_array(loss), F32s::from_array(grad))
     }
@@ -179,8 +224,8 @@ impl<T: BinaryTarget> Element<F32s> for LibmElement<T> {
 /// loads and 17 loop and branch instructions (the γ variant is matched per element there:
 /// one loop for every γ, for flash).
 #[inline(always)]
-fn sweep<V: SimdF32, T: BinaryTarget, S: Sink, const WEIGHTED: bool>(
-    inputs: Inputs<'_, T>,
+fn sweep<V: SimdF32, T: BinaryTarget, S: Sink, const WEIGHTED: bool, F>(
+    inputs: Inputs<'_, F, T>,
     sink: &mut S,
     element: impl Element<V>,
 ) -> (Pair, bool) {
@@ -277,6 +322,8 @@ impl<V: SimdF32, E: Element<V>> Step<V, E> {
 
         let target_ok = if T::ALWAYS_HARD {
             t.le(one)
+        } else if E::BINARY_TARGETS {
+            t.eq(zero) | t.eq(one)
         } else {
             t.ge(zero) & t.le(one)
         };
@@ -294,19 +341,25 @@ impl<V: SimdF32, E: Element<V>> Step<V, E> {
 }
 
 /// The error for the first bad input, in the documented order: targets, weights, logits.
+/// With `binary`, a target in (0, 1) is [`FocalError::NonBinaryTarget`].
 #[cold]
 fn first_bad_input<T: BinaryTarget>(
     logits: &[f32],
     targets: &[T],
     weights: Option<&[f32]>,
+    binary: bool,
 ) -> Result<(), FocalError> {
     if let Some((index, value)) = targets
         .iter()
         .map(|t| t.to_f32())
         .enumerate()
-        .find(|(_, t)| !(0.0..=1.0).contains(t))
+        .find(|&(_, t)| !(0.0..=1.0).contains(&t) || (binary && t != 0.0 && t != 1.0))
     {
-        return Err(FocalError::InvalidTarget { index, value });
+        return Err(if (0.0..=1.0).contains(&value) {
+            FocalError::NonBinaryTarget { index, value }
+        } else {
+            FocalError::InvalidTarget { index, value }
+        });
     }
     if let Some((index, &value)) = weights
         .unwrap_or(&[])

@@ -2,14 +2,57 @@
 //! (FNV-1a over the bits of every output). Uses `core` only, no allocation, so the host tests
 //! and the on-device firmware run the same code.
 
+use crate::vectors::VariantConfig;
 use focal_loss::train::Rng;
-use focal_loss::{Layout, Reduction, SigmoidFocal, SoftmaxFocal, approx};
+use focal_loss::{Kernel, Layout, Reduction, SigmoidFocal, SoftmaxFocal, approx};
 
 /// The γ values of the sigmoid part.
 pub const GAMMAS: [f32; 7] = [0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 5.0];
 
 /// Largest slice of the workload (small enough for a Cortex-M0 with 16 KiB of RAM).
 const MAX_N: usize = 370;
+
+/// The variants of the digest: for each, integer and fractional exponents; ASL with and
+/// without its margin, one margin above 1/2.
+pub const VARIANTS: [VariantConfig; 9] = [
+    VariantConfig::FocalStar {
+        gamma: 1.0,
+        beta: 0.0,
+        alpha: None,
+    },
+    VariantConfig::FocalStar {
+        gamma: 2.5,
+        beta: -1.5,
+        alpha: Some(0.25),
+    },
+    VariantConfig::Quality { beta: 2.0 },
+    VariantConfig::Quality { beta: 2.5 },
+    VariantConfig::Varifocal {
+        alpha: 0.75,
+        gamma: 2.0,
+        iou_weighted: true,
+    },
+    VariantConfig::Varifocal {
+        alpha: 0.75,
+        gamma: 0.5,
+        iou_weighted: false,
+    },
+    VariantConfig::Asymmetric {
+        gamma_pos: 1.0,
+        gamma_neg: 4.0,
+        clip: 0.05,
+    },
+    VariantConfig::Asymmetric {
+        gamma_pos: 0.5,
+        gamma_neg: 2.5,
+        clip: 0.6,
+    },
+    VariantConfig::Asymmetric {
+        gamma_pos: 0.0,
+        gamma_neg: 2.0,
+        clip: 0.0,
+    },
+];
 
 /// Fills `x` with logits in [−100, 100] (±∞ and ±0 every 97th) and `t` with targets (mostly
 /// 0, some 1, some soft), from a xorshift seeded by `seed`.
@@ -60,8 +103,20 @@ impl Fnv {
     }
 }
 
-/// The digest of everything the SIMD kernel computes for the fixed workload.
+/// The digest of everything the SIMD kernel computes for the fixed workload
+/// (`tests/data/simd_digest.txt`).
 pub fn digest() -> u64 {
+    digest_of(true)
+}
+
+/// The digest of the two forms' unweighted entry points and the approximations alone
+/// (`tests/data/forms_digest.txt`): what the C API's test computes from C.
+pub fn forms_digest() -> u64 {
+    digest_of(false)
+}
+
+/// The workload's digest, with the variants and the softmax weights when `extensions`.
+fn digest_of(extensions: bool) -> u64 {
     let mut h = Fnv(0xcbf2_9ce4_8422_2325);
     let (mut xb, mut tb, mut out) = ([0.0f32; MAX_N], [0.0f32; MAX_N], [0.0f32; MAX_N]);
     for n in [1usize, 8, 13, 300] {
@@ -88,6 +143,23 @@ pub fn digest() -> u64 {
         h.eat_all(out);
         h.eat(fl.loss_and_grad(x, t, Reduction::Sum, out).unwrap());
         h.eat_all(out);
+    }
+    // The variants (each loss and gradient into one half of `out`); ASL's targets rounded to
+    // 0 / 1.
+    for n in [13usize, 185].into_iter().filter(|_| extensions) {
+        let (x, t) = (&mut xb[..n], &mut tb[..n]);
+        workload(x, t, n as u32 * 17 + 3);
+        let (loss, rest) = out.split_at_mut(n);
+        let grad = &mut rest[..n];
+        for config in VARIANTS {
+            if matches!(config, VariantConfig::Asymmetric { .. }) {
+                t.iter_mut()
+                    .for_each(|t| *t = if *t >= 0.5 { 1.0 } else { 0.0 });
+            }
+            h.eat(config.run(Kernel::Simd, x, t, loss, grad).unwrap());
+            h.eat_all(loss);
+            h.eat_all(grad);
+        }
     }
     for i in -2000..=2000 {
         let v = i as f32 * 0.05123;
@@ -134,7 +206,7 @@ pub fn digest() -> u64 {
                 h.eat_all(grad);
                 h.eat(fl.loss_and_grad(x, soft, Reduction::Sum, grad).unwrap());
                 h.eat_all(grad);
-                if g == 2.0 {
+                if extensions && g == 2.0 {
                     let r = Reduction::Mean;
                     h.eat(
                         fl.loss_and_grad_weighted(x, targets, weights, r, grad)

@@ -15,6 +15,7 @@
 //! With the `std` feature (the default), the host-only part:
 //!
 //! - [`sigmoid`] and [`softmax`]: each form's `f64` reference next to its accuracy grid;
+//! - [`variants`]: the same for the variants of the focal family;
 //! - [`vector_files`]: the parsers of the committed reference-vector files;
 //! - [`metrics`]: classifier scores of the training example;
 //! - [`digits`]: the digits data set of the training example;
@@ -43,5 +44,7 @@ pub mod sigmoid;
 pub mod softmax;
 #[cfg(feature = "std")]
 pub mod timing;
+#[cfg(feature = "std")]
+pub mod variants;
 #[cfg(feature = "std")]
 pub mod vector_files;

@@ -3,12 +3,15 @@
 //! the parsed rows; the firmware's build script turns the same rows into tables.
 
 use crate::sigmoid::reference::soft_grad_scale64;
-use crate::vectors::{SigmoidVector, SoftmaxVector};
+use crate::vectors::{SigmoidVector, SoftmaxVector, VariantConfig, VariantVector};
 
 /// `tests/data/sigmoid_reference.csv`.
 pub const SIGMOID_CSV: &str = include_str!("../../tests/data/sigmoid_reference.csv");
 /// `tests/data/softmax_reference.csv`.
 pub const SOFTMAX_CSV: &str = include_str!("../../tests/data/softmax_reference.csv");
+
+/// `tests/data/variant_reference.csv`.
+pub const VARIANT_CSV: &str = include_str!("../../tests/data/variant_reference.csv");
 
 /// One row of the sigmoid file.
 #[derive(Debug, Clone, Copy)]
@@ -169,4 +172,55 @@ pub fn softmax_cases() -> Vec<SoftmaxCase> {
     }
     assert!(cases.len() >= 700, "only {} cases", cases.len());
     cases
+}
+
+/// Every row of the variants' file, as the vectors the kernels are checked on (its inputs
+/// are exact in `f32`).
+pub fn variant_vectors() -> Vec<VariantVector> {
+    let mut lines = VARIANT_CSV.lines().filter(|l| !l.starts_with('#'));
+    assert_eq!(
+        lines.next(),
+        Some("p1,p2,p3,logit,target,loss,grad,loss_scale,grad_scale,variant")
+    );
+    let f32_of = |v: &str| {
+        let x = number(v);
+        assert!(f64::from(x as f32) == x, "{v} is not an f32");
+        x as f32
+    };
+    let rows: Vec<VariantVector> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f.len(), 10, "{l}");
+            let config = match f[9] {
+                "focal_star" => VariantConfig::FocalStar {
+                    gamma: f32_of(f[0]),
+                    beta: f32_of(f[1]),
+                    alpha: (f[2] != "none").then(|| f32_of(f[2])),
+                },
+                "quality" => VariantConfig::Quality { beta: f32_of(f[0]) },
+                "varifocal" => VariantConfig::Varifocal {
+                    alpha: f32_of(f[0]),
+                    gamma: f32_of(f[1]),
+                    iou_weighted: f[2] == "1",
+                },
+                "asymmetric" => VariantConfig::Asymmetric {
+                    gamma_pos: f32_of(f[0]),
+                    gamma_neg: f32_of(f[1]),
+                    clip: f32_of(f[2]),
+                },
+                other => panic!("unknown variant {other:?}"),
+            };
+            VariantVector {
+                config,
+                logit: f32_of(f[3]),
+                target: f32_of(f[4]),
+                loss: number(f[5]),
+                grad: number(f[6]),
+                loss_scale: number(f[7]),
+                grad_scale: number(f[8]),
+            }
+        })
+        .collect();
+    assert!(rows.len() > 5000, "only {} rows", rows.len());
+    rows
 }

@@ -4,7 +4,10 @@
 //! so a vector passes or fails by one rule on every target.
 
 use crate::ulp::check;
-use focal_loss::{FocalError, Kernel, Reduction, SigmoidFocal, SoftmaxFocal};
+use focal_loss::{
+    Asymmetric, FocalError, FocalStar, Kernel, QualityFocal, Reduction, SigmoidFocal, SoftmaxFocal,
+    Varifocal,
+};
 
 /// The accuracy bound of the sigmoid form, in ULP, for every γ.
 pub const SIGMOID_BOUND: f64 = 16.0;
@@ -182,4 +185,164 @@ pub fn check_softmax(
         compare(Quantity::Grad(j), got, want, scale, bound, worst)?;
     }
     Ok(())
+}
+
+/// One configuration of a variant of the focal family.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VariantConfig {
+    /// [`FocalStar::new`]`(gamma, beta, alpha)`.
+    FocalStar {
+        /// γ.
+        gamma: f32,
+        /// β.
+        beta: f32,
+        /// α.
+        alpha: Option<f32>,
+    },
+    /// [`QualityFocal::new`]`(beta)`.
+    Quality {
+        /// β.
+        beta: f32,
+    },
+    /// [`Varifocal::new`]`(alpha, gamma, iou_weighted)`.
+    Varifocal {
+        /// α.
+        alpha: f32,
+        /// γ.
+        gamma: f32,
+        /// Positives weighted by their score.
+        iou_weighted: bool,
+    },
+    /// [`Asymmetric::new`]`(gamma_pos, gamma_neg, clip)`.
+    Asymmetric {
+        /// γ+.
+        gamma_pos: f32,
+        /// γ−.
+        gamma_neg: f32,
+        /// The margin m.
+        clip: f32,
+    },
+}
+
+impl VariantConfig {
+    /// The variant's name, as in the vector file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            VariantConfig::FocalStar { .. } => "focal_star",
+            VariantConfig::Quality { .. } => "quality",
+            VariantConfig::Varifocal { .. } => "varifocal",
+            VariantConfig::Asymmetric { .. } => "asymmetric",
+        }
+    }
+
+    /// Whether every exponent of the configuration is an integer (where the 16-ULP promise
+    /// holds).
+    pub fn integer_exponents(&self) -> bool {
+        let int = |v: f32| v == (v as i32) as f32;
+        match *self {
+            VariantConfig::FocalStar { .. } => true,
+            VariantConfig::Quality { beta } => int(beta),
+            VariantConfig::Varifocal { gamma, .. } => int(gamma),
+            VariantConfig::Asymmetric {
+                gamma_pos,
+                gamma_neg,
+                ..
+            } => int(gamma_pos) && int(gamma_neg),
+        }
+    }
+
+    /// Runs `kernel` on `x`, `t`: each element's loss into `loss` (`loss_per_element`) and
+    /// the gradient of the sum into `grad` (`loss_and_grad`); returns the summed loss.
+    pub fn run(
+        &self,
+        kernel: Kernel,
+        x: &[f32],
+        t: &[f32],
+        loss: &mut [f32],
+        grad: &mut [f32],
+    ) -> Result<f32, FocalError> {
+        let red = Reduction::Sum;
+        match *self {
+            VariantConfig::FocalStar { gamma, beta, alpha } => {
+                let l = FocalStar::new(gamma, beta, alpha)?.with_kernel(kernel);
+                l.loss_per_element(x, t, loss)?;
+                l.loss_and_grad(x, t, red, grad)
+            }
+            VariantConfig::Quality { beta } => {
+                let l = QualityFocal::new(beta)?.with_kernel(kernel);
+                l.loss_per_element(x, t, loss)?;
+                l.loss_and_grad(x, t, red, grad)
+            }
+            VariantConfig::Varifocal {
+                alpha,
+                gamma,
+                iou_weighted,
+            } => {
+                let l = Varifocal::new(alpha, gamma, iou_weighted)?.with_kernel(kernel);
+                l.loss_per_element(x, t, loss)?;
+                l.loss_and_grad(x, t, red, grad)
+            }
+            VariantConfig::Asymmetric {
+                gamma_pos,
+                gamma_neg,
+                clip,
+            } => {
+                let l = Asymmetric::new(gamma_pos, gamma_neg, clip)?.with_kernel(kernel);
+                l.loss_per_element(x, t, loss)?;
+                l.loss_and_grad(x, t, red, grad)
+            }
+        }
+    }
+}
+
+/// The accuracy bound of the variants' reference vectors, in ULP of their scales: 16 where
+/// every exponent is an integer; the measured worst, rounded up, otherwise (see
+/// tests/variant_accuracy.rs).
+pub fn variant_bound(config: &VariantConfig) -> f64 {
+    if config.integer_exponents() {
+        SIGMOID_BOUND
+    } else {
+        VARIANT_FRACTIONAL_BOUND
+    }
+}
+
+/// The pinned bound of the variants with a fractional exponent.
+pub const VARIANT_FRACTIONAL_BOUND: f64 = 16.0;
+
+/// One row of `tests/data/variant_reference.csv` (inputs exact in `f32`).
+#[derive(Debug, Clone, Copy)]
+pub struct VariantVector {
+    /// The variant and its hyper-parameters.
+    pub config: VariantConfig,
+    /// The logit.
+    pub logit: f32,
+    /// The target.
+    pub target: f32,
+    /// The reference loss.
+    pub loss: f64,
+    /// The reference gradient.
+    pub grad: f64,
+    /// The magnitude the loss's error is relative to.
+    pub loss_scale: f64,
+    /// The magnitude the gradient's error is relative to.
+    pub grad_scale: f64,
+}
+
+/// Runs `kernel` on one variant vector and checks loss and gradient against the bound.
+pub fn check_variant(v: &VariantVector, kernel: Kernel, worst: &mut Worst) -> Result<(), Miss> {
+    let (x, t) = ([v.logit], [v.target]);
+    let (mut loss, mut grad) = ([0.0f32], [0.0f32]);
+    v.config
+        .run(kernel, &x, &t, &mut loss, &mut grad)
+        .map_err(Miss::Rejected)?;
+    let bound = variant_bound(&v.config);
+    compare(Quantity::Loss, loss[0], v.loss, v.loss_scale, bound, worst)?;
+    compare(
+        Quantity::Grad(0),
+        grad[0],
+        v.grad,
+        v.grad_scale,
+        bound,
+        worst,
+    )
 }
