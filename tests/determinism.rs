@@ -129,16 +129,18 @@ fn digest_subnormal_case_has_subnormal_losses_and_partial_sums() {
 /// latter), written first when `FOCAL_BLESS` is set, from the best level.
 fn committed_digests() -> [String; 2] {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
-    [("simd_digest.txt", digest()), ("forms_digest.txt", digest::forms_digest())].map(
-        |(file, value)| {
-            let path = format!("{dir}{file}");
-            if std::env::var_os("FOCAL_BLESS").is_some() {
-                std::fs::write(&path, format!("{value:016x}\n")).unwrap();
-            }
-            let want = std::fs::read_to_string(&path).expect("a committed digest is missing");
-            want.trim().to_owned()
-        },
-    )
+    [
+        ("simd_digest.txt", digest()),
+        ("forms_digest.txt", digest::forms_digest()),
+    ]
+    .map(|(file, value)| {
+        let path = format!("{dir}{file}");
+        if std::env::var_os("FOCAL_BLESS").is_some() {
+            std::fs::write(&path, format!("{value:016x}\n")).unwrap();
+        }
+        let want = std::fs::read_to_string(&path).expect("a committed digest is missing");
+        want.trim().to_owned()
+    })
 }
 
 /// Every dispatch level this CPU has (one test, so no other test changes the cap meanwhile).
