@@ -4,6 +4,8 @@
 //! are consecutive pixels of one channels-first image, else a gather); [`Transposed`] copies
 //! a small row-major block into class vectors first.
 
+use core::num::NonZeroUsize;
+
 use super::math::{Class, Reads, Rows};
 use crate::kernel_math::KernelMath;
 use crate::simd::WIDTH;
@@ -69,6 +71,11 @@ impl<R: KernelMath, const N: usize, const P: usize> LanePartials<R, N, P> {
 
 /// `R::LANES` rows in place: class `j` of lane `l` at `bases[l] + j·stride`.
 ///
+/// Every such offset is in bounds for the lengths `checked_rows` accepts, which the compiler
+/// cannot prove; the reads and writes are therefore total, so that no panic is reachable
+/// (the C API's link-time proof): a read past the end would give NaN (0 for a contiguous
+/// load, as [`SimdF32::load`](crate::simd::SimdF32::load) pads) and a write past it nothing.
+///
 /// `CONTIGUOUS` when the block is full and its rows are consecutive pixels of one
 /// channels-first image (or, on one lane, any row): each class is then one plain load or
 /// store instead of a gather or scatter.
@@ -88,8 +95,9 @@ pub(crate) struct LaneRows<'a, T, const CONTIGUOUS: bool> {
 /// Whether `block` on `lanes` lanes can be read as a `CONTIGUOUS` [`LaneRows`], for
 /// `spatial` pixels per image (1 for row-major).
 #[inline(always)]
-pub(crate) fn contiguous(block: Block, spatial: usize, lanes: usize) -> bool {
-    lanes == 1 || (block.valid == lanes && spatial > 1 && block.first % spatial + lanes <= spatial)
+pub(crate) fn contiguous(block: Block, spatial: NonZeroUsize, lanes: usize) -> bool {
+    let one_image = block.first % spatial + lanes <= spatial.get();
+    lanes == 1 || (block.valid == lanes && spatial.get() > 1 && one_image)
 }
 
 impl<'a, T: SoftmaxTarget, const CONTIGUOUS: bool> LaneRows<'a, T, CONTIGUOUS> {
@@ -103,18 +111,18 @@ impl<'a, T: SoftmaxTarget, const CONTIGUOUS: bool> LaneRows<'a, T, CONTIGUOUS> {
         targets: &'a [T],
         alpha: Option<&'a [f32]>,
         classes: usize,
-        spatial: usize,
+        spatial: NonZeroUsize,
         block: Block,
         lanes: usize,
     ) -> Self {
-        let image_size = classes * spatial;
+        let image_size = classes * spatial.get();
         let (image, pixel) = (block.first / spatial, block.first % spatial);
-        let one_image = pixel + block.valid <= spatial;
+        let one_image = pixel + block.valid <= spatial.get();
         debug_assert!(!CONTIGUOUS || contiguous(block, spatial, lanes));
         let mut bases = [0; MAX_LANES];
         for (l, b) in bases.iter_mut().enumerate().take(lanes) {
             let p = block.row(l);
-            *b = if spatial == 1 {
+            *b = if spatial == NonZeroUsize::MIN {
                 p * classes
             } else if one_image {
                 image * image_size + pixel + (p - block.first)
@@ -128,7 +136,7 @@ impl<'a, T: SoftmaxTarget, const CONTIGUOUS: bool> LaneRows<'a, T, CONTIGUOUS> {
             targets,
             alpha,
             classes,
-            stride: spatial,
+            stride: spatial.get(),
             bases,
             block,
         }
@@ -167,7 +175,7 @@ impl<'a, T: SoftmaxTarget, const CONTIGUOUS: bool> LaneRows<'a, T, CONTIGUOUS> {
         let offset = j * self.stride;
         let mut a = R::Array::default();
         for (lane, &base) in a.as_mut().iter_mut().zip(&self.bases) {
-            *lane = f(values[base + offset]);
+            *lane = values.get(base + offset).map_or(f32::NAN, |&v| f(v));
         }
         R::from_array(a)
     }
@@ -177,7 +185,7 @@ impl<'a, T: SoftmaxTarget, const CONTIGUOUS: bool> LaneRows<'a, T, CONTIGUOUS> {
     fn load<R: KernelMath>(&self, values: &[f32], j: usize) -> R {
         if CONTIGUOUS {
             let start = self.bases[0] + j * self.stride;
-            return R::load(&values[start..start + R::LANES]);
+            return R::load(values.get(start..).unwrap_or_default());
         }
         self.gather(
             values,
@@ -193,7 +201,7 @@ impl<'a, T: SoftmaxTarget, const CONTIGUOUS: bool> LaneRows<'a, T, CONTIGUOUS> {
         let offset = j * self.stride;
         if CONTIGUOUS {
             let start = self.bases[0] + offset;
-            v.store(&mut self.grad[start..start + R::LANES]);
+            v.store(self.grad.get_mut(start..).unwrap_or_default());
             return;
         }
         let values = v.to_array();
@@ -203,7 +211,9 @@ impl<'a, T: SoftmaxTarget, const CONTIGUOUS: bool> LaneRows<'a, T, CONTIGUOUS> {
             .zip(&self.bases)
             .take(self.block.valid)
         {
-            self.grad[base + offset] = value;
+            if let Some(g) = self.grad.get_mut(base + offset) {
+                *g = value;
+            }
         }
     }
 }
@@ -266,7 +276,8 @@ impl<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool> Rows<R>
                     |t| t.probability(),
                 );
                 match self.alpha {
-                    Some(alpha) => y * R::splat(alpha[j]),
+                    // α has C entries (`with_alpha`).
+                    Some(alpha) => y * R::splat(alpha.get(j).copied().unwrap_or(f32::NAN)),
                     None => y,
                 }
             } else {

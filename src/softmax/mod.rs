@@ -5,6 +5,8 @@ mod lanes;
 mod math;
 mod run;
 
+use core::num::NonZeroUsize;
+
 use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
 use crate::sink::{Gradient, Losses, Sink, SumOnly};
@@ -75,7 +77,11 @@ pub enum Layout {
 /// ```
 #[derive(Clone, Copy, PartialEq)]
 pub struct SoftmaxFocal<'a> {
-    classes: usize,
+    /// At least 2, so the passes divide by it without a zero check.
+    classes: NonZeroUsize,
+    /// Pixels per image: 1 for [`Layout::RowMajor`], else the layout's `spatial` (non-zero,
+    /// and `classes · spatial` fits in `usize`).
+    spatial: NonZeroUsize,
     gamma: f32,
     focusing: Focusing,
     alpha: Option<&'a [f32]>,
@@ -98,7 +104,7 @@ pub struct SoftmaxFocal<'a> {
 impl core::fmt::Debug for SoftmaxFocal<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SoftmaxFocal")
-            .field("num_classes", &self.classes)
+            .field("num_classes", &self.classes.get())
             .field("gamma", &self.gamma)
             .field("alpha", &self.alpha)
             .field("ignore_index", &self.ignore_index)
@@ -116,7 +122,7 @@ impl defmt::Format for SoftmaxFocal<'_> {
             f,
             "SoftmaxFocal {{ classes: {=usize}, gamma: {=f32}, alpha: {=str}, ignore_index: {}, \
              layout: {}, kernel: {} }}",
-            self.classes,
+            self.classes.get(),
             self.gamma,
             if self.alpha.is_some() {
                 "per class"
@@ -144,14 +150,15 @@ impl<'a> SoftmaxFocal<'a> {
     /// assert_eq!(SoftmaxFocal::new(1, 2.0), Err(FocalError::InvalidNumClasses { num_classes: 1 }));
     /// ```
     pub fn new(num_classes: usize, gamma: f32) -> Result<Self, FocalError> {
-        if !(2..=MAX_CLASSES).contains(&num_classes) {
-            return Err(FocalError::InvalidNumClasses { num_classes });
-        }
+        let classes = NonZeroUsize::new(num_classes)
+            .filter(|c| (2..=MAX_CLASSES).contains(&c.get()))
+            .ok_or(FocalError::InvalidNumClasses { num_classes })?;
         if !(gamma.is_finite() && gamma >= 0.0) {
             return Err(FocalError::InvalidGamma { gamma });
         }
         Ok(SoftmaxFocal {
-            classes: num_classes,
+            classes,
+            spatial: NonZeroUsize::MIN,
             gamma,
             focusing: Focusing::of(gamma),
             alpha: None,
@@ -171,7 +178,7 @@ impl<'a> SoftmaxFocal<'a> {
     /// # Ok::<(), FocalError>(())
     /// ```
     pub fn with_gamma(self, gamma: f32) -> Result<Self, FocalError> {
-        let fresh = SoftmaxFocal::new(self.classes, gamma)?;
+        let fresh = SoftmaxFocal::new(self.classes.get(), gamma)?;
         Ok(SoftmaxFocal {
             gamma,
             focusing: fresh.focusing,
@@ -196,7 +203,7 @@ impl<'a> SoftmaxFocal<'a> {
     /// # Ok::<(), FocalError>(())
     /// ```
     pub fn with_alpha(self, alpha: &'a [f32]) -> Result<Self, FocalError> {
-        check_len(Operand::Alpha, self.classes, alpha.len())?;
+        check_len(Operand::Alpha, self.classes.get(), alpha.len())?;
         if let Some((class, &value)) = alpha
             .iter()
             .enumerate()
@@ -241,11 +248,12 @@ impl<'a> SoftmaxFocal<'a> {
     /// # Ok::<(), FocalError>(())
     /// ```
     pub fn with_layout(mut self, layout: Layout) -> Result<Self, FocalError> {
-        if let Layout::ChannelsFirst { spatial } = layout
-            && (spatial == 0 || self.classes.checked_mul(spatial).is_none())
-        {
-            return Err(FocalError::InvalidSpatial { spatial });
-        }
+        self.spatial = match layout {
+            Layout::RowMajor => NonZeroUsize::MIN,
+            Layout::ChannelsFirst { spatial } => NonZeroUsize::new(spatial)
+                .filter(|s| self.classes.checked_mul(*s).is_some())
+                .ok_or(FocalError::InvalidSpatial { spatial })?,
+        };
         self.layout = layout;
         Ok(self)
     }
@@ -270,7 +278,7 @@ impl<'a> SoftmaxFocal<'a> {
     /// # Ok::<(), focal_loss::FocalError>(())
     /// ```
     pub const fn num_classes(&self) -> usize {
-        self.classes
+        self.classes.get()
     }
 
     /// The focusing parameter γ.
@@ -331,10 +339,6 @@ impl<'a> SoftmaxFocal<'a> {
     where
         'a: 'p,
     {
-        let spatial = match self.layout {
-            Layout::RowMajor => 1,
-            Layout::ChannelsFirst { spatial } => spatial,
-        };
         Pass {
             kernel: self.kernel,
             gamma: self.gamma,
@@ -344,7 +348,7 @@ impl<'a> SoftmaxFocal<'a> {
             weights,
             shape: Shape {
                 classes: self.classes,
-                spatial,
+                spatial: self.spatial,
             },
         }
     }

@@ -14,6 +14,7 @@
 //!   lane in place, a plain load per class for consecutive pixels.
 
 use core::marker::PhantomData;
+use core::num::NonZeroUsize;
 
 use super::across::Across;
 use super::lanes::{Block, LaneRows, MAX_LANES, TRANSPOSED_MAX_CLASSES, Transposed, contiguous};
@@ -34,27 +35,13 @@ const ACROSS_MIN_CLASSES: usize = 16;
 
 /// Where the logit of class `j` of row `p` lives: `base(p) + j·stride`.
 #[derive(Clone, Copy)]
+///
+/// Both counts are non-zero by type, so no pass divides by zero.
 pub(crate) struct Shape {
     /// Classes per row.
-    pub classes: usize,
+    pub classes: NonZeroUsize,
     /// Spatial positions per image (1 for row-major).
-    pub spatial: usize,
-}
-
-impl Shape {
-    /// Offset of class 0 of row `p`.
-    fn base(self, p: usize) -> usize {
-        if self.spatial == 1 {
-            p * self.classes
-        } else {
-            (p / self.spatial) * self.classes * self.spatial + p % self.spatial
-        }
-    }
-
-    /// Distance between consecutive classes of a row.
-    fn stride(self) -> usize {
-        self.spatial
-    }
+    pub spatial: NonZeroUsize,
 }
 
 /// One pass's hyper-parameters.
@@ -80,7 +67,7 @@ pub(crate) fn checked_rows<T: SoftmaxTarget>(
 ) -> Result<usize, FocalError> {
     let Shape { classes, spatial } = pass.shape;
     // `with_layout` guarantees the product fits.
-    let row = classes.saturating_mul(spatial);
+    let row = classes.saturating_mul(spatial).get();
     if !logits.len().is_multiple_of(row) {
         return Err(FocalError::LogitsShape {
             len: logits.len(),
@@ -126,7 +113,7 @@ fn counted_targets<T: SoftmaxTarget>(
         validate_soft(pass.shape, targets)?;
         return Ok(rows);
     }
-    let classes = pass.shape.classes;
+    let classes = pass.shape.classes.get();
     let mut counted = 0;
     for (index, t) in targets.iter().enumerate() {
         let value = t.class();
@@ -155,12 +142,15 @@ fn validate_soft<T: SoftmaxTarget>(shape: Shape, targets: &[T]) -> Result<(), Fo
     {
         return Err(FocalError::InvalidTarget { index, value });
     }
-    let rows = targets.len() / shape.classes;
-    for row in 0..rows {
-        let base = shape.base(row);
+    // Image by image (one row for row-major), pixel by pixel: a row is every `spatial`-th
+    // target from its pixel's offset, so the rows come in order.
+    let spatial = shape.spatial.get();
+    let images = targets.chunks_exact(shape.classes.saturating_mul(shape.spatial).get());
+    let pixels = images.flat_map(|image| (0..spatial).map(move |p| (image, p)));
+    for (row, (image, pixel)) in pixels.enumerate() {
         let mut sum = Pair::ZERO;
-        for j in 0..shape.classes {
-            sum.add(targets[base + j * shape.stride()].probability());
+        for t in image.iter().skip(pixel).step_by(spatial) {
+            sum.add(t.probability());
         }
         sum.renormalise();
         // The renormalised pair's `hi` is its sum rounded to `f32`.
@@ -243,7 +233,7 @@ impl<T: SoftmaxTarget, S: Sink> dispatch::Job for SimdRows<'_, '_, T, S> {
     #[inline(always)]
     fn run<V: SimdF32>(self) -> Self::Output {
         let Shape { classes, spatial } = self.0.pass.shape;
-        let row_major = spatial == 1;
+        let (classes, row_major) = (classes.get(), spatial == NonZeroUsize::MIN);
         let lanes = <V as SimdF32>::LANES;
         if row_major && lanes % 8 == 0 && lanes <= MAX_LANES && classes >= ACROSS_MIN_CLASSES {
             all_rows::<V, T, S>(
@@ -321,12 +311,15 @@ fn all_rows<R: KernelMath, T: SoftmaxTarget, S: Sink>(
         let (loss, total) = block(step, rows_here, grad);
         let valid = rows_here.valid;
         let mut loss = loss.to_array();
-        loss.as_mut()[valid..].fill(0.0);
+        loss.as_mut().iter_mut().skip(valid).for_each(|l| *l = 0.0);
         sum.add(loss.as_ref());
         // Lanes past `valid` repeat a valid row, so they are NaN only if it is.
         nan |= R::any(!total.eq(total));
         if writes == Writes::Loss {
-            out[first..first + valid].copy_from_slice(&loss.as_ref()[..valid]);
+            // `out` has a loss per row (checked by the caller); zipped, so that no index
+            // can be out of bounds.
+            let block_out = out.iter_mut().skip(first).take(valid);
+            block_out.zip(loss.as_ref()).for_each(|(o, &l)| *o = l);
         }
         first += valid;
     }
@@ -362,7 +355,8 @@ fn class_index<T: SoftmaxTarget>(t: T, classes: usize) -> usize {
 /// The class, logit of that class and weight of a row-major row with hard target `t`.
 #[inline(always)]
 fn hard_target<T: SoftmaxTarget>(pass: &Pass<'_>, t: T, row: &[f32]) -> [f32; 3] {
-    let z = row[class_index(t, pass.shape.classes)];
+    let z = row.get(class_index(t, pass.shape.classes.get()));
+    let z = z.copied().unwrap_or(f32::NAN);
     [t.class() as f32, z, row_weight(pass, t)]
 }
 
@@ -450,8 +444,10 @@ fn one_lane_rows<R: KernelMath, T: SoftmaxTarget>(
             valid: 1,
         };
         let (lo, to): (Single, Single) = lane_rows::<Single, T, true>(step, row, grad);
-        loss.as_mut()[l] = lo.0;
-        total.as_mut()[l] = to.0;
+        // `valid <= R::LANES`, the arrays' length.
+        if let (Some(loss), Some(total)) = (loss.as_mut().get_mut(l), total.as_mut().get_mut(l)) {
+            (*loss, *total) = (lo.0, to.0);
+        }
     }
     (R::from_array(loss), R::from_array(total))
 }
@@ -470,6 +466,7 @@ fn lane_rows<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool>(
         scale,
     } = step;
     let Shape { classes, spatial } = pass.shape;
+    let classes = classes.get();
     let mut rows = LaneRows::<T, CONTIGUOUS>::new(
         logits,
         grad,
@@ -489,10 +486,13 @@ fn lane_rows<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool>(
             let stride = rows.stride();
             hard_targets(rows.per_row(
                 #[inline(always)]
-                |r, base| {
-                    let t = targets[r];
-                    let z = logits[base + class_index(t, classes) * stride];
-                    [t.class() as f32, z, row_weight(&pass, t)]
+                |r, base| match targets.get(r) {
+                    Some(&t) => {
+                        let z = logits.get(base + class_index(t, classes) * stride);
+                        let z = z.copied().unwrap_or(f32::NAN);
+                        [t.class() as f32, z, row_weight(&pass, t)]
+                    }
+                    None => [f32::NAN; 3],
                 },
             ))
         },
@@ -515,7 +515,7 @@ fn block_rows<'a, 'g, T: SoftmaxTarget>(
     block: Block,
     grad: &'g mut [f32],
 ) -> (&'a [f32], &'g mut [f32], &'a [T]) {
-    let classes = step.pass.shape.classes;
+    let classes = step.pass.shape.classes.get();
     let span = block.first * classes..(block.first + block.valid) * classes;
     let grad = match grad.is_empty() {
         true => grad,
@@ -536,7 +536,7 @@ fn across_block<V: SimdF32, T: SoftmaxTarget>(
     grad: &mut [f32],
 ) -> (V, V) {
     let pass = step.pass;
-    let classes = pass.shape.classes;
+    let classes = pass.shape.classes.get();
     let (logits, grad, targets) = block_rows(&step, block, grad);
     let mut rows = Across::new(logits, grad, targets, pass.alpha, classes, block.valid);
     block_math(
@@ -571,7 +571,7 @@ fn transposed_block<R: KernelMath, T: SoftmaxTarget, const W: usize, const P: us
     grad: &mut [f32],
 ) -> (R, R) {
     let pass = step.pass;
-    let classes = pass.shape.classes;
+    let classes = pass.shape.classes.get();
     let (logits, grad, targets) = block_rows(&step, block, grad);
     let mut rows = Transposed::<R, W, P>::new(logits, grad, classes, block.valid);
     let result = block_math(
