@@ -293,10 +293,13 @@ pub(crate) fn fold_partials<R: KernelMath, const GUARDED: bool, const P: usize>(
     filled: usize,
 ) -> R {
     debug_assert!(filled <= P && P <= PARTIALS);
+    let filled = filled.min(P);
     for half in [4, 2, 1] {
-        for k in 0..half {
-            if k + half < filled.min(P) {
-                parts[k] = parts[k].combine::<GUARDED>(parts[k + half]);
+        // Partial `k` absorbs partial `k + half`, for every `k + half < filled`.
+        let (low, high) = parts.split_at_mut(half.min(P));
+        for (k, (low, &high)) in low.iter_mut().zip(high.iter()).enumerate() {
+            if k + half < filled {
+                *low = low.combine::<GUARDED>(high);
             }
         }
     }

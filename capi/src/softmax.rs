@@ -33,6 +33,9 @@ enum Output {
 ///
 /// # Safety
 /// The contract of the exported functions: every pointer NULL or valid for its length.
+// Inlined into each exported function, whose output and weighting are then constants: a
+// program links only the passes of the functions it calls.
+#[inline(always)]
 unsafe fn call<T: SoftmaxTarget>(
     config: *const fl_softmax_config,
     logits: In<f32>,
@@ -51,6 +54,9 @@ unsafe fn call<T: SoftmaxTarget>(
 ///
 /// # Safety
 /// As [`call`].
+// Inlined into each exported function, whose output and weighting are then constants: a
+// program links only the passes of the functions it calls.
+#[inline(always)]
 unsafe fn run<T: SoftmaxTarget>(
     config: *const fl_softmax_config,
     logits: In<f32>,

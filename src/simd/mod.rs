@@ -170,7 +170,8 @@ pub(crate) trait SimdF32:
         for (j, column) in columns.iter_mut().enumerate() {
             let mut a = Self::Array::default();
             for (l, lane) in a.as_mut().iter_mut().enumerate() {
-                *lane = rows[l * n + j];
+                // (Total: a short `rows` reads NaN.)
+                *lane = rows.get(l * n + j).copied().unwrap_or(f32::NAN);
             }
             *column = Self::from_array(a);
         }
@@ -183,7 +184,10 @@ pub(crate) trait SimdF32:
         for (j, column) in columns.iter().enumerate() {
             let lanes = column.to_array();
             for (l, &v) in lanes.as_ref().iter().enumerate() {
-                rows[l * n + j] = v;
+                // (Total: a short `rows` is written as far as it goes.)
+                if let Some(out) = rows.get_mut(l * n + j) {
+                    *out = v;
+                }
             }
         }
     }

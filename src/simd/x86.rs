@@ -37,13 +37,19 @@ pub(crate) fn detected() -> Level {
     const AVX512F: u32 = 1 << 16;
     const XCR0_YMM: u64 = 0b110;
     const XCR0_ZMM: u64 = 0b1110_0110;
-    let leaf1 = __cpuid(1);
-    if leaf1.ecx & (OSXSAVE | AVX) != OSXSAVE | AVX || __cpuid(0).eax < 7 {
+    // SAFETY: CPUID exists on every x86-64 CPU. The intrinsics are safe functions in the Rust
+    // CI builds with (1.95) and `unsafe` in 1.89, the declared `rust-version`, which the block
+    // keeps building (the MSRV stage of `cargo xtask test`).
+    #[allow(unused_unsafe)]
+    let (leaf0, leaf1) = unsafe { (__cpuid(0), __cpuid(1)) };
+    if leaf1.ecx & (OSXSAVE | AVX) != OSXSAVE | AVX || leaf0.eax < 7 {
         return Level::Baseline;
     }
     // SAFETY: `xgetbv` exists when CPUID reports OSXSAVE, checked above.
     let xcr0 = unsafe { _xgetbv(0) };
-    let leaf7 = __cpuid_count(7, 0);
+    // SAFETY: as for leaves 0 and 1 above; leaf 7 exists, as leaf 0 reported.
+    #[allow(unused_unsafe)]
+    let leaf7 = unsafe { __cpuid_count(7, 0) };
     if leaf7.ebx & AVX512F != 0 && xcr0 & XCR0_ZMM == XCR0_ZMM && leaf7.ebx & AVX2 != 0 {
         Level::Avx512
     } else if leaf7.ebx & AVX2 != 0 && xcr0 & XCR0_YMM == XCR0_YMM {

@@ -90,10 +90,11 @@ impl<'a, T: SoftmaxTarget> Across<'a, T> {
         )
     }
 
-    /// The logits of row `r` of the block.
+    /// The logits of row `r` of the block (empty past its end, which no caller reads).
     #[inline(always)]
     fn row(&self, r: usize) -> &[f32] {
-        &self.logits[r * self.classes..(r + 1) * self.classes]
+        let row = self.logits.get(r * self.classes..(r + 1) * self.classes);
+        row.unwrap_or_default()
     }
 
     /// Set `s` of the block, if it holds a valid row.
@@ -136,7 +137,7 @@ impl<'a, T: SoftmaxTarget> Across<'a, T> {
         for h in 0..rows_per_set::<V>() {
             let from = set.rows[h] * self.classes + start;
             let dst = &mut lanes[PARTIALS * h..PARTIALS * (h + 1)];
-            copy_group(dst, &values[from..], self.classes - start, &f);
+            copy_group(dst, tail(values, from), self.classes - start, &f);
         }
         V::from_array(a)
     }
@@ -155,14 +156,14 @@ impl<'a, T: SoftmaxTarget> Across<'a, T> {
     ) -> V {
         let start = PARTIALS * g;
         let a = set.rows[0] * self.classes + start;
-        let low = V::load(&values[a..]);
+        let low = V::load(tail(values, a));
         if rows_per_set::<V>() == 1 {
             return low;
         }
         let b = set.rows[1] * self.classes + start;
         // A repeated last row (b == a) may start the slice; its lanes are never used.
         match b.checked_sub(PARTIALS) {
-            Some(shifted) if b != a => first_half.select(low, V::load(&values[shifted..])),
+            Some(shifted) if b != a => first_half.select(low, V::load(tail(values, shifted))),
             _ => low,
         }
     }
@@ -175,7 +176,8 @@ impl<'a, T: SoftmaxTarget> Across<'a, T> {
         for h in 0..set.valid {
             let to = set.rows[h] * self.classes + start;
             let src = &values.as_ref()[PARTIALS * h..PARTIALS * (h + 1)];
-            copy_group(&mut self.grad[to..], src, self.classes - start, &|v| v);
+            let dst = self.grad.get_mut(to..).unwrap_or_default();
+            copy_group(dst, src, self.classes - start, &|v| v);
         }
     }
 
@@ -186,8 +188,12 @@ impl<'a, T: SoftmaxTarget> Across<'a, T> {
         let mut a = V::Array::default();
         let start = PARTIALS * g;
         let len = PARTIALS.min(self.classes - start);
+        let group = tail(values, start).iter().take(len);
         for chunk in a.as_mut().chunks_exact_mut(PARTIALS) {
-            chunk[..len].copy_from_slice(&values[start..start + len]);
+            chunk
+                .iter_mut()
+                .zip(group.clone())
+                .for_each(|(d, &v)| *d = v);
         }
         V::from_array(a)
     }
@@ -198,7 +204,8 @@ impl<'a, T: SoftmaxTarget> Across<'a, T> {
     fn spread<V: SimdF32>(per_row: &V::Array, set: Set) -> V {
         let mut a = V::Array::default();
         for (l, lane) in a.as_mut().iter_mut().enumerate() {
-            *lane = per_row.as_ref()[set.first + (l / PARTIALS).min(set.valid - 1)];
+            let row = set.first + (l / PARTIALS).min(set.valid - 1);
+            *lane = per_row.as_ref().get(row).copied().unwrap_or(f32::NAN);
         }
         V::from_array(a)
     }
@@ -229,6 +236,13 @@ fn copy_group<U: Copy>(dst: &mut [f32], src: &[U], left: usize, f: &impl Fn(U) -
     for (d, &v) in dst.iter_mut().zip(src).take(left) {
         *d = f(v);
     }
+}
+
+/// `values` from `at` on, empty past its end: the traversal's slices are total, so no bounds
+/// check can fail (the block's offsets lie within the validated slices).
+#[inline(always)]
+fn tail<U>(values: &[U], at: usize) -> &[U] {
+    values.get(at..).unwrap_or_default()
 }
 
 /// The class index of each lane within its group, `l mod 8`.
@@ -266,12 +280,18 @@ impl<V: SimdF32, T: SoftmaxTarget> Rows<V> for Across<'_, T> {
                 for &v in lanes {
                     best = if best < v { v } else { best };
                 }
-                m.as_mut()[set.first + h] = best;
+                if let Some(lane) = m.as_mut().get_mut(set.first + h) {
+                    *lane = best;
+                }
             }
         }
         // Lanes past the block's rows repeat the last row, as every per-row value does.
-        let last = m.as_ref()[self.valid - 1];
-        m.as_mut()[self.valid..].fill(last);
+        let m_lanes = m.as_mut();
+        let last = m_lanes.get(self.valid - 1).copied().unwrap_or(f32::NAN);
+        m_lanes
+            .iter_mut()
+            .skip(self.valid)
+            .for_each(|lane| *lane = last);
         V::from_array(m)
     }
 
@@ -390,8 +410,14 @@ impl<V: SimdF32, T: SoftmaxTarget> Rows<V> for Across<'_, T> {
                 for h in 0..rows_per_set::<V>() {
                     for k in 0..PARTIALS {
                         let lane = PARTIALS * h + k;
-                        sums[n][k].as_mut()[set.first + h] = sum.as_ref()[lane];
-                        lost[n][k].as_mut()[set.first + h] = compensation.as_ref()[lane];
+                        let at = set.first + h;
+                        if let (Some(s), Some(c)) = (
+                            sums[n][k].as_mut().get_mut(at),
+                            lost[n][k].as_mut().get_mut(at),
+                        ) {
+                            *s = sum.as_ref()[lane];
+                            *c = compensation.as_ref()[lane];
+                        }
                     }
                 }
             }
@@ -448,12 +474,12 @@ impl<V: SimdF32, T: SoftmaxTarget> Rows<V> for Across<'_, T> {
                 let at = base + first;
                 let class = Class {
                     z: if reads.logits {
-                        V::load(&self.logits[at..])
+                        V::load(tail(self.logits, at))
                     } else {
                         zero
                     },
                     stashed: if reads.stash {
-                        V::load(&self.grad[at..])
+                        V::load(tail(self.grad, at))
                     } else {
                         zero
                     },
@@ -463,7 +489,11 @@ impl<V: SimdF32, T: SoftmaxTarget> Rows<V> for Across<'_, T> {
                 };
                 let v = value(&class);
                 let end = base + self.classes;
-                v.store(&mut self.grad[at..end.min(at + lanes)]);
+                v.store(
+                    self.grad
+                        .get_mut(at..end.min(at + lanes))
+                        .unwrap_or_default(),
+                );
             }
         }
     }

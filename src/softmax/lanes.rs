@@ -359,7 +359,10 @@ impl<'a, R: KernelMath, const W: usize, const P: usize> Transposed<'a, R, W, P> 
             for (j, z) in z.iter_mut().enumerate().take(classes) {
                 let mut column = R::Array::default();
                 for (l, lane) in column.as_mut().iter_mut().enumerate() {
-                    *lane = rows[l.min(last) * classes + j];
+                    // (Total: a block shorter than `valid` rows, which the callers never
+                    // pass, reads NaN.)
+                    let at = l.min(last) * classes + j;
+                    *lane = rows.get(at).copied().unwrap_or(f32::NAN);
                 }
                 *z = R::from_array(column);
             }
@@ -380,10 +383,8 @@ impl<'a, R: KernelMath, const W: usize, const P: usize> Transposed<'a, R, W, P> 
         let mut a = [R::Array::default(); M];
         for l in 0..R::LANES {
             let row = l.min(self.valid - 1);
-            let values = f(
-                row,
-                &self.rows[row * self.classes..(row + 1) * self.classes],
-            );
+            let logits = self.rows.get(row * self.classes..(row + 1) * self.classes);
+            let values = f(row, logits.unwrap_or(&[]));
             for (a, v) in a.iter_mut().zip(values) {
                 a.as_mut()[l] = v;
             }
@@ -396,10 +397,16 @@ impl<'a, R: KernelMath, const W: usize, const P: usize> Transposed<'a, R, W, P> 
         )
     }
 
+    /// The block's logits, one vector per class.
+    #[inline(always)]
+    fn live_z(&self) -> &[R] {
+        live(&self.z, self.classes)
+    }
+
     /// Each row's logit of class `class` (lanes holding a class index; others give 0).
     #[inline(always)]
     pub(crate) fn logit_at(&self, class: R) -> R {
-        select_class(&self.z[..self.classes], class)
+        select_class(self.live_z(), class)
     }
 
     /// Copies the stash (the gradient the last pass wrote) into the rows' gradient.
@@ -408,7 +415,7 @@ impl<'a, R: KernelMath, const W: usize, const P: usize> Transposed<'a, R, W, P> 
         if self.grad.is_empty() {
             return;
         }
-        let stash = &self.stash[..self.classes];
+        let stash = live(&self.stash, self.classes);
         if self.valid == R::LANES {
             R::store_columns(stash, self.grad);
             return;
@@ -416,10 +423,19 @@ impl<'a, R: KernelMath, const W: usize, const P: usize> Transposed<'a, R, W, P> 
         for (j, column) in stash.iter().enumerate() {
             let column = column.to_array();
             for (l, &g) in column.as_ref().iter().enumerate().take(self.valid) {
-                self.grad[l * self.classes + j] = g;
+                if let Some(out) = self.grad.get_mut(l * self.classes + j) {
+                    *out = g;
+                }
             }
         }
     }
+}
+
+/// The first `classes` of a block's `W` columns (all of them if `classes > W`, which
+/// [`Transposed::new`]'s callers never pass): a total slice, so no bounds check can fail.
+#[inline(always)]
+fn live<R>(columns: &[R], classes: usize) -> &[R] {
+    columns.get(..classes).unwrap_or(columns)
 }
 
 /// Lane by lane, `columns[class]` (0 where `class` is no index of `columns`).
@@ -436,7 +452,7 @@ impl<R: KernelMath, const W: usize, const P: usize> Rows<R> for Transposed<'_, R
     #[inline(always)]
     fn max(&mut self) -> R {
         let mut m = R::splat(f32::NEG_INFINITY);
-        for &z in &self.z[..self.classes] {
+        for &z in self.live_z() {
             m = R::select(m.lt(z), z, m);
         }
         m
@@ -445,7 +461,7 @@ impl<R: KernelMath, const W: usize, const P: usize> Rows<R> for Transposed<'_, R
     #[inline(always)]
     fn first_class_at(&mut self, m: R) -> R {
         let mut first = R::splat(-1.0);
-        for (j, &z) in self.z[..self.classes].iter().enumerate() {
+        for (j, &z) in self.live_z().iter().enumerate() {
             let found = z.eq(m) & first.lt(R::splat(0.0));
             first = R::select(found, R::splat(j as f32), first);
         }
@@ -454,7 +470,7 @@ impl<R: KernelMath, const W: usize, const P: usize> Rows<R> for Transposed<'_, R
 
     #[inline(always)]
     fn stashed_at(&mut self, class: R, _otherwise: impl FnOnce() -> R) -> R {
-        select_class(&self.stash[..self.classes], class)
+        select_class(live(&self.stash, self.classes), class)
     }
 
     #[inline(always)]
@@ -466,10 +482,11 @@ impl<R: KernelMath, const W: usize, const P: usize> Rows<R> for Transposed<'_, R
     ) -> [R; N] {
         let zero = R::splat(0.0);
         let mut sums = LanePartials::<R, N, P>::new();
-        for j in 0..self.classes {
+        let columns = self.z.iter().zip(self.stash.iter_mut());
+        for (j, (&z, stashed)) in columns.enumerate().take(self.classes) {
             let class = Class {
-                z: if reads.logits { self.z[j] } else { zero },
-                stashed: if reads.stash { self.stash[j] } else { zero },
+                z: if reads.logits { z } else { zero },
+                stashed: if reads.stash { *stashed } else { zero },
                 weight: zero,
                 index: R::splat(j as f32),
                 row: &row,
@@ -477,7 +494,7 @@ impl<R: KernelMath, const W: usize, const P: usize> Rows<R> for Transposed<'_, R
             let (terms, stash) = term(&class);
             sums.add::<GUARDED>(j, terms);
             if let Some(v) = stash {
-                self.stash[j] = v;
+                *stashed = v;
             }
         }
         sums.fold::<GUARDED>(self.classes)

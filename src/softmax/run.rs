@@ -517,15 +517,18 @@ fn block_rows<'a, 'g, T: SoftmaxTarget>(
 ) -> (&'a [f32], &'g mut [f32], &'a [T]) {
     let classes = step.pass.shape.classes.get();
     let span = block.first * classes..(block.first + block.valid) * classes;
+    // Total (`get`): the block lies within the validated slices, and a slice that did not
+    // hold it would come out empty, never out of bounds.
     let grad = match grad.is_empty() {
         true => grad,
-        false => &mut grad[span.clone()],
+        false => grad.get_mut(span.clone()).unwrap_or_default(),
     };
     let targets = match T::PER_CLASS {
-        true => &step.targets[span.clone()],
-        false => &step.targets[block.first..block.first + block.valid],
+        true => step.targets.get(span.clone()),
+        false => step.targets.get(block.first..block.first + block.valid),
     };
-    (&step.logits[span], grad, targets)
+    let logits = step.logits.get(span).unwrap_or_default();
+    (logits, grad, targets.unwrap_or_default())
 }
 
 /// One row-major block of many classes, read across the lanes ([`Across`]).
@@ -547,7 +550,10 @@ fn across_block<V: SimdF32, T: SoftmaxTarget>(
         |rows| {
             hard_targets(rows.per_row(
                 #[inline(always)]
-                |r, row| hard_target(&pass, targets[r], row),
+                |r, row| match targets.get(r) {
+                    Some(&t) => hard_target(&pass, t, row),
+                    None => [f32::NAN; 3],
+                },
             ))
         },
         #[inline(always)]
@@ -583,15 +589,15 @@ fn transposed_block<R: KernelMath, T: SoftmaxTarget, const W: usize, const P: us
             let (class, weight) = if pass.alpha.is_none() && pass.ignore_index.is_none() {
                 let [class] = rows.per_row(
                     #[inline(always)]
-                    |r, _| [targets[r].class() as f32],
+                    |r, _| [targets.get(r).map_or(f32::NAN, |t| t.class() as f32)],
                 );
                 (class, R::splat(1.0))
             } else {
                 let [class, weight] = rows.per_row(
                     #[inline(always)]
-                    |r, _| {
-                        let t = targets[r];
-                        [t.class() as f32, row_weight(&pass, t)]
+                    |r, _| match targets.get(r) {
+                        Some(&t) => [t.class() as f32, row_weight(&pass, t)],
+                        None => [f32::NAN; 2],
                     },
                 );
                 (class, weight)

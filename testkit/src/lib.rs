@@ -9,6 +9,8 @@
 //! - [`digest`]: the fixed `Kernel::Simd` workload and its digest;
 //! - [`synthetic`]: the synthetic imbalanced training problem;
 //! - [`device_run`]: the training configuration host and device share;
+//! - [`every_entry_point`]: every public loss entry point on opaque inputs, for the link-time
+//!   no-panic proofs (the firmware's `no_panic` program and `nopanic/` on the host);
 //! - [`xorshift`]: the benches' input generator (the workloads draw from
 //!   `focal_loss::train::Rng`).
 //!
@@ -27,6 +29,7 @@
 
 pub mod device_run;
 pub mod digest;
+pub mod every_entry_point;
 pub mod synthetic;
 pub mod ulp;
 pub mod vectors;

@@ -13,6 +13,7 @@ mod embedded_report;
 mod host;
 mod install;
 mod markdown;
+mod msrv;
 mod package;
 mod qemu;
 mod roofline;

@@ -7,17 +7,18 @@ use anyhow::{Result, anyhow};
 use crate::cargo::CargoCmd;
 use crate::embedded_report::check_firmware;
 use crate::qemu::Family;
-use crate::{capi, cross, install};
+use crate::{capi, cross, install, msrv};
 
 /// Run every check CI runs, in order, stopping at the first failure
 ///
 /// rustfmt, clippy (default and defmt features), cargo test, no-default and defmt builds,
 /// rustdoc with -D warnings, bench build, the packaged crate unpacked and built, the C API
 /// on the host (header drift, the C test, the examples' Makefile and CMake builds), the
-/// determinism test on SSE2 and AVX2 builds (x86_64 hosts) and with 8 and 1 lanes, then (left
-/// out by `--host`) no_std builds for Cortex-M0/M3/M4F/M33, the C API's libraries for them
-/// (linked with a panic handler that cannot link; the C test on the M4F under qemu), the
-/// on-device check firmware on each and on the Cortex-M55 (MPS3 AN547, one lane; its library
+/// host's no-panic proof (`nopanic/`), the MSRV build, the determinism test on SSE2 and AVX2
+/// builds (x86_64 hosts) and with 8 and 1 lanes, then (left out by `--host`) no_std builds for
+/// Cortex-M0/M3/M4F/M33, the C API's libraries for them (linked with a panic handler that
+/// cannot link; the C test on the M4F under qemu), the on-device check firmware (and its
+/// no-panic proof programs) on each and on the Cortex-M55 (MPS3 AN547, one lane; its library
 /// code free of Helium float instructions) under qemu-system-arm and on
 /// RISC-V RV32IMAC/RV32IMAFC under qemu-system-riscv32, and the whole test suite for aarch64
 /// under qemu-user.
@@ -118,10 +119,15 @@ fn plan(args: &Args) -> Vec<Stage> {
     let rustdoc = CargoCmd::new("doc -p focal-loss --no-deps --all-features");
     let mut stages = vec![
         cargo("rustfmt", "fmt --all --check"),
-        cargo(
-            "rustfmt, firmware",
-            "fmt --manifest-path firmware/Cargo.toml --check",
-        ),
+        Stage {
+            cmds: ["firmware", "nopanic"]
+                .map(|dir| CargoCmd::new(&format!("fmt --manifest-path {dir}/Cargo.toml --check")))
+                .into(),
+            ..cargo(
+                "rustfmt, firmware and nopanic",
+                "fmt --manifest-path firmware/Cargo.toml --check",
+            )
+        },
         cargo("clippy", "clippy --workspace --all-targets -- -D warnings"),
         cargo(
             "clippy, defmt feature",
@@ -153,7 +159,26 @@ fn plan(args: &Args) -> Vec<Stage> {
             capi::host_build(),
         )
         .cross(&install::CAPI_HOST, Some(capi::check_host)),
+        Stage {
+            hint: "a panic is reachable from an entry point: docs/reliability.md says how to \
+                   find the call sites"
+                .into(),
+            ..cargo(
+                "no panic reachable on the host (every entry point, LTO, a panic handler \
+                 that cannot link)",
+                "build --release --manifest-path nopanic/Cargo.toml --target-dir target/nopanic",
+            )
+        },
     ];
+    stages.push(Stage {
+        cmds: msrv::commands(),
+        then: Some(msrv::check_declared),
+        hint: "rustup installs the declared rust-version; code newer than it fails here".into(),
+        ..Stage::new(
+            format!("MSRV: Rust {} builds the library and the C API", msrv::MSRV),
+            CargoCmd::new("--version"),
+        )
+    });
     // The determinism test built for SSE2 only and for AVX2+FMA (x86_64 hosts only), then
     // with eight lanes and with the one lane microcontrollers use: each compares against the
     // committed digest, so all passing means the same bits.
@@ -180,9 +205,11 @@ fn plan(args: &Args) -> Vec<Stage> {
     if !args.host_only {
         let firmware = "Cortex-M firmware (M0, M3, M4F, M33; M55 with its own build) under \
                         qemu-system-arm: reference vectors, same bits as the host, training, \
-                        footprint bars, no Helium float instruction in the M55's library code";
+                        footprint bars, no Helium float instruction in the M55's library code, \
+                        no panic reachable (the no_panic_* programs link)";
         let riscv = "RISC-V firmware (RV32IMAC, RV32IMAFC) under qemu-system-riscv32: reference \
-                     vectors, same bits as the host, training, footprint bars";
+                     vectors, same bits as the host, training, footprint bars, no panic \
+                     reachable (the no_panic_* programs link)";
         stages.extend([
             Stage::new(
                 "Cortex-M0/M3/M4F/M33: no_std release builds",
@@ -269,9 +296,9 @@ mod tests {
     use super::*;
 
     /// The host stages, exactly as `--list` prints them (without inherited `RUSTFLAGS`).
-    const HOST_STAGES: [&str; 15] = [
+    const HOST_STAGES: [&str; 17] = [
         "rustfmt: cargo fmt --all --check",
-        "rustfmt, firmware: cargo fmt --manifest-path firmware/Cargo.toml --check",
+        "rustfmt, firmware and nopanic: cargo fmt --manifest-path firmware/Cargo.toml --check && cargo fmt --manifest-path nopanic/Cargo.toml --check",
         "clippy: cargo clippy --workspace --all-targets -- -D warnings",
         "clippy, defmt feature: cargo clippy -p focal-loss --all-targets --features defmt -- -D warnings",
         "test: cargo test --workspace",
@@ -281,6 +308,8 @@ mod tests {
         "bench build: cargo bench --no-run",
         "package: unpacked, it builds: cargo package -p focal-loss --allow-dirty --no-verify",
         "C API on the host (header matches capi/src; C test of the vectors, the digest, every status; the examples' Makefile and CMakeLists.txt): cargo build -p focal-loss-c --release",
+        "no panic reachable on the host (every entry point, LTO, a panic handler that cannot link): cargo build --release --manifest-path nopanic/Cargo.toml --target-dir target/nopanic",
+        "MSRV: Rust 1.89 builds the library and the C API: rustup toolchain install 1.89 --profile minimal && cargo +1.89 build -p focal-loss --all-features --target-dir target/msrv && cargo +1.89 build -p focal-loss --no-default-features --target-dir target/msrv && cargo +1.89 build -p focal-loss-c --target-dir target/msrv",
         "determinism, SSE2 build: RUSTFLAGS=\"-C target-feature=-avx,-avx2,-fma\" cargo test -p focal-loss --test determinism --target-dir target/sse2",
         "determinism, AVX2 build: RUSTFLAGS=\"-C target-feature=+avx2,+fma\" cargo test -p focal-loss --test determinism --target-dir target/avx2",
         "determinism, 8-lane build: RUSTFLAGS=\"--cfg focal_loss_lanes8\" cargo test -p focal-loss --test determinism --target-dir target/lanes8",
@@ -310,8 +339,8 @@ mod tests {
         assert_eq!(lines(&host_only), host_stages);
         // The cross stages' commands depend on which toolchain this machine has.
         let all = lines(&Args::default());
-        assert_eq!(all.len(), 20);
-        assert_eq!(all[..15], host_stages);
+        assert_eq!(all.len(), 22);
+        assert_eq!(all[..17], host_stages);
         let cross = [
             "--target thumbv6m-none-eabi",
             "-p focal-loss-c --release --features panic-check",
@@ -319,7 +348,7 @@ mod tests {
             "--target riscv32imac-unknown-none-elf --target riscv32imafc-unknown-none-elf",
             "--target aarch64-unknown-linux-gnu",
         ];
-        for (stage, part) in plan(&Args::default())[15..].iter().zip(cross) {
+        for (stage, part) in plan(&Args::default())[17..].iter().zip(cross) {
             assert!(stage.display().contains(part), "{}: {part}", stage.name);
         }
     }

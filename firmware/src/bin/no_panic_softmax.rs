@@ -1,0 +1,6 @@
+//! The no-panic proof of the softmax form (see `focal_loss_firmware::no_panic`).
+
+#![no_std]
+#![no_main]
+
+focal_loss_firmware::no_panic_program!(testkit::every_entry_point::multi_class);
