@@ -18,10 +18,10 @@ use testkit::{synthetic, vector_files};
 const M0_STRIDE: usize = 3;
 /// On the micro:bit, one variant vector of this many is kept (its 256 KiB hold the code and
 /// every third sigmoid and softmax vector with about 12 KiB to spare).
-const M0_VARIANT_STRIDE: usize = 128;
+const M0_VARIANT_STRIDE: usize = 256;
 /// On the Cortex-M55, one variant vector of this many: its tables live in the 512 KiB DTCM
 /// beside the data and the stack.
-const M55_VARIANT_STRIDE: usize = 16;
+const M55_VARIANT_STRIDE: usize = 32;
 
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
@@ -159,6 +159,31 @@ fn config_lit(c: &VariantConfig) -> String {
             f32_lit(gamma_pos),
             f32_lit(gamma_neg),
             f32_lit(clip)
+        ),
+        VariantConfig::Poly1 {
+            gamma,
+            alpha,
+            epsilon,
+        } => format!(
+            "VariantConfig::Poly1 {{ gamma: {}, alpha: {}, epsilon: {} }}",
+            f32_lit(gamma),
+            option(alpha, f32_lit),
+            f32_lit(epsilon)
+        ),
+        VariantConfig::Reduced {
+            gamma,
+            alpha,
+            threshold,
+        } => format!(
+            "VariantConfig::Reduced {{ gamma: {}, alpha: {}, threshold: {} }}",
+            f32_lit(gamma),
+            option(alpha, f32_lit),
+            f32_lit(threshold)
+        ),
+        VariantConfig::Normalized { gamma, alpha } => format!(
+            "VariantConfig::Normalized {{ gamma: {}, alpha: {} }}",
+            f32_lit(gamma),
+            option(alpha, f32_lit)
         ),
     }
 }

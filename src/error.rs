@@ -141,6 +141,22 @@ pub enum FocalError {
         /// The rejected value.
         clip: f32,
     },
+    /// Poly-1's ε ([`SigmoidFocal::with_poly1`](crate::SigmoidFocal::with_poly1)) is below
+    /// −1 (the range of Leng et al. 2022), NaN or infinite.
+    InvalidPolyEpsilon {
+        /// The rejected value.
+        epsilon: f32,
+    },
+    /// The reduced focal loss's threshold
+    /// ([`SigmoidFocal::with_reduced_threshold`](crate::SigmoidFocal::with_reduced_threshold))
+    /// is outside (0, 1] or NaN.
+    InvalidReducedThreshold {
+        /// The rejected value.
+        threshold: f32,
+    },
+    /// Poly-1 and the reduced focal loss were both asked for: their modulating factors
+    /// differ and no peer defines the combination.
+    PolyWithReducedThreshold,
     /// A slice does not have the length the logits require.
     LengthMismatch {
         /// Which slice.
@@ -278,6 +294,15 @@ impl fmt::Display for FocalError {
             }
             FocalError::InvalidClip { clip } => {
                 write!(f, "clip must be in [0, 1), got {clip}")
+            }
+            FocalError::InvalidPolyEpsilon { epsilon } => {
+                write!(f, "Poly-1 epsilon must be finite and >= -1, got {epsilon}")
+            }
+            FocalError::InvalidReducedThreshold { threshold } => {
+                write!(f, "reduced threshold must be in (0, 1], got {threshold}")
+            }
+            FocalError::PolyWithReducedThreshold => {
+                write!(f, "Poly-1 and a reduced threshold cannot be combined")
             }
             FocalError::LengthMismatch {
                 operand,

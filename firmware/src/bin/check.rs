@@ -4,7 +4,7 @@
 //! 1. every committed reference vector (`tests/data/*.csv`, the ones the host tests check)
 //!    through `Kernel::Simd` and `Kernel::Libm`, sigmoid, softmax and the variants of the
 //!    focal family, within the same bounds (the micro:bit and the Cortex-M55 keep one
-//!    variant vector in 128 and in 16: see `build.rs`);
+//!    variant vector in 256 and in 32: see `build.rs`);
 //! 2. the digest of the fixed `Kernel::Simd` workload (`testkit/src/digest.rs`) against the
 //!    one the host committed in `tests/data/simd_digest.txt`: the same bits.
 //!
