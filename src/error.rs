@@ -141,8 +141,9 @@ pub enum FocalError {
         /// The rejected value.
         clip: f32,
     },
-    /// Poly-1's ε ([`SigmoidFocal::with_poly1`](crate::SigmoidFocal::with_poly1)) is below
-    /// −1 (the range of Leng et al. 2022), NaN or infinite.
+    /// Poly-1's ε ([`SigmoidFocal::with_poly1`](crate::SigmoidFocal::with_poly1),
+    /// [`SoftmaxFocal::with_poly1`](crate::SoftmaxFocal::with_poly1)) is below −1 (the range
+    /// of Leng et al. 2022), NaN or infinite.
     InvalidPolyEpsilon {
         /// The rejected value.
         epsilon: f32,
@@ -157,6 +158,11 @@ pub enum FocalError {
     /// Poly-1 and the reduced focal loss were both asked for: their modulating factors
     /// differ and no peer defines the combination.
     PolyWithReducedThreshold,
+    /// Soft (per-class probability) targets were given to a
+    /// [`SoftmaxFocal`](crate::SoftmaxFocal) with Poly-1 (ε ≠ 0): Poly-1's softmax form is
+    /// defined on the target class's probability, and no peer defines a soft-target focal
+    /// form of it.
+    PolyWithSoftTargets,
     /// A slice does not have the length the logits require.
     LengthMismatch {
         /// Which slice.
@@ -303,6 +309,12 @@ impl fmt::Display for FocalError {
             }
             FocalError::PolyWithReducedThreshold => {
                 write!(f, "Poly-1 and a reduced threshold cannot be combined")
+            }
+            FocalError::PolyWithSoftTargets => {
+                write!(
+                    f,
+                    "softmax Poly-1 takes class-index targets, not soft targets"
+                )
             }
             FocalError::LengthMismatch {
                 operand,

@@ -40,6 +40,7 @@ mod exact;
 mod focusing;
 mod kernel;
 mod kernel_math;
+mod poly;
 mod reduction;
 mod sigmoid;
 mod simd;

@@ -575,30 +575,12 @@ pub(crate) struct Options {
     reduced: Option<Reduced>,
 }
 
-/// The coefficients of `atanh(s)/s³ − 1/s² = 1/3 + s²/5 + s⁴/7 + …` (`s² <= 1/9`).
-const ATANH_SERIES: [f32; 8] = [
-    1.0 / 3.0,
-    1.0 / 5.0,
-    1.0 / 7.0,
-    1.0 / 9.0,
-    1.0 / 11.0,
-    1.0 / 13.0,
-    1.0 / 15.0,
-    1.0 / 17.0,
-];
-
 /// `−ln(1 − q) − q` at a margin `z >= 0` (`q = e/(1+e)` the smaller sigmoid, `e = e^−z`),
-/// without cancellation: `q·s + 2s³·Σ s^(2k)/(2k+3)`, `s = e/(2 + e)`.
+/// without cancellation ([`crate::poly::log_excess`]).
 #[inline(always)]
 fn log_excess<R: KernelMath>(l: &Logistic<R>) -> R {
     let small = R::select(l.sig.lt(l.sig_neg), l.sig, l.sig_neg);
-    let s = l.e / (R::splat(2.0) + l.e);
-    let u = s * s;
-    let mut series = R::splat(ATANH_SERIES[7]);
-    for &c in ATANH_SERIES[..7].iter().rev() {
-        series = R::splat(c) + u * series;
-    }
-    small * s + (s + s) * (u * series)
+    crate::poly::log_excess(small, l.e)
 }
 
 impl Options {
