@@ -11,10 +11,17 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use testkit::vectors::VariantConfig;
 use testkit::{synthetic, vector_files};
 
 /// On the micro:bit (Cortex-M0), one vector of this many is kept.
 const M0_STRIDE: usize = 3;
+/// On the micro:bit, one variant vector of this many is kept (its 256 KiB hold the code and
+/// every third sigmoid and softmax vector with about 12 KiB to spare).
+const M0_VARIANT_STRIDE: usize = 256;
+/// On the Cortex-M55, one variant vector of this many: its tables live in the 512 KiB DTCM
+/// beside the data and the stack.
+const M55_VARIANT_STRIDE: usize = 32;
 
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
@@ -23,12 +30,12 @@ fn main() {
     // features in its flags (rustc does not list them among the target's cfgs).
     let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
     let helium = flags.contains("+mve");
-    let (map, stride) = match target.as_str() {
-        t if t.starts_with("thumbv8m") && helium => ("memory-an547.x", 1),
-        t if t.starts_with("thumbv8m") => ("memory-an505.x", 1),
-        t if t.starts_with("thumbv6m") => ("memory-microbit.x", M0_STRIDE),
-        t if t.starts_with("riscv32") => ("memory-riscv-virt.x", 1),
-        _ => ("memory-mps2.x", 1),
+    let (map, stride, variant_stride) = match target.as_str() {
+        t if t.starts_with("thumbv8m") && helium => ("memory-an547.x", 1, M55_VARIANT_STRIDE),
+        t if t.starts_with("thumbv8m") => ("memory-an505.x", 1, 1),
+        t if t.starts_with("thumbv6m") => ("memory-microbit.x", M0_STRIDE, M0_VARIANT_STRIDE),
+        t if t.starts_with("riscv32") => ("memory-riscv-virt.x", 1, 1),
+        _ => ("memory-mps2.x", 1, 1),
     };
     std::fs::copy(map, out.join("memory.x")).expect("copy the memory map");
     println!("cargo:rustc-link-search={}", out.display());
@@ -40,10 +47,11 @@ fn main() {
         "memory-riscv-virt.x",
         "../tests/data/sigmoid_reference.csv",
         "../tests/data/softmax_reference.csv",
+        "../tests/data/variant_reference.csv",
     ] {
         println!("cargo:rerun-if-changed={file}");
     }
-    std::fs::write(out.join("tables.rs"), tables(stride)).expect("write tables.rs");
+    std::fs::write(out.join("tables.rs"), tables(stride, variant_stride)).expect("write tables.rs");
     std::fs::write(out.join("train_set.rs"), train_set()).expect("write train_set.rs");
 }
 
@@ -121,9 +129,69 @@ fn lits<T: Copy>(values: &[T], lit: fn(T) -> String) -> Vec<String> {
     values.iter().map(|&v| lit(v)).collect()
 }
 
-/// The source of `tables.rs`: `SIGMOID`, `SOFTMAX` and how many vectors the files hold. Every
-/// array is a named `static` in [`TABLES_SECTION`].
-fn tables(stride: usize) -> String {
+/// The source of a [`VariantConfig`] literal.
+fn config_lit(c: &VariantConfig) -> String {
+    match *c {
+        VariantConfig::FocalStar { gamma, beta, alpha } => format!(
+            "VariantConfig::FocalStar {{ gamma: {}, beta: {}, alpha: {} }}",
+            f32_lit(gamma),
+            f32_lit(beta),
+            option(alpha, f32_lit)
+        ),
+        VariantConfig::Quality { beta } => {
+            format!("VariantConfig::Quality {{ beta: {} }}", f32_lit(beta))
+        }
+        VariantConfig::Varifocal {
+            alpha,
+            gamma,
+            iou_weighted,
+        } => format!(
+            "VariantConfig::Varifocal {{ alpha: {}, gamma: {}, iou_weighted: {iou_weighted} }}",
+            f32_lit(alpha),
+            f32_lit(gamma)
+        ),
+        VariantConfig::Asymmetric {
+            gamma_pos,
+            gamma_neg,
+            clip,
+        } => format!(
+            "VariantConfig::Asymmetric {{ gamma_pos: {}, gamma_neg: {}, clip: {} }}",
+            f32_lit(gamma_pos),
+            f32_lit(gamma_neg),
+            f32_lit(clip)
+        ),
+        VariantConfig::Poly1 {
+            gamma,
+            alpha,
+            epsilon,
+        } => format!(
+            "VariantConfig::Poly1 {{ gamma: {}, alpha: {}, epsilon: {} }}",
+            f32_lit(gamma),
+            option(alpha, f32_lit),
+            f32_lit(epsilon)
+        ),
+        VariantConfig::Reduced {
+            gamma,
+            alpha,
+            threshold,
+        } => format!(
+            "VariantConfig::Reduced {{ gamma: {}, alpha: {}, threshold: {} }}",
+            f32_lit(gamma),
+            option(alpha, f32_lit),
+            f32_lit(threshold)
+        ),
+        VariantConfig::Normalized { gamma, alpha } => format!(
+            "VariantConfig::Normalized {{ gamma: {}, alpha: {} }}",
+            f32_lit(gamma),
+            option(alpha, f32_lit)
+        ),
+    }
+}
+
+/// The source of `tables.rs`: `SIGMOID`, `SOFTMAX`, `VARIANTS` and how many vectors the files
+/// hold. Every array is a named `static` in [`TABLES_SECTION`]; the variant vectors are
+/// kept one in `variant_stride`.
+fn tables(stride: usize, variant_stride: usize) -> String {
     let sigmoid: Vec<_> = vector_files::sigmoid_rows()
         .into_iter()
         .filter(vector_files::SigmoidRow::exact_in_f32)
@@ -181,6 +249,34 @@ fn tables(stride: usize) -> String {
         "SoftmaxVector<'static>",
         &softmax_items,
     );
-    s + "/// The softmax samples this target checks.\n\
-         pub static SOFTMAX: &[SoftmaxVector<'static>] = &SOFTMAX_TABLE;\n"
+    s += "/// The softmax samples this target checks.\n\
+          pub static SOFTMAX: &[SoftmaxVector<'static>] = &SOFTMAX_TABLE;\n";
+    let variants = vector_files::variant_vectors();
+    writeln!(
+        s,
+        "/// Vectors the variants' file holds (this target keeps one in {variant_stride}).\n\
+         pub const VARIANTS_IN_FILE: usize = {};",
+        variants.len()
+    )
+    .unwrap();
+    let variant_items: Vec<String> = variants
+        .iter()
+        .step_by(variant_stride)
+        .map(|v| {
+            format!(
+                "VariantVector {{ config: {}, logit: {}, target: {}, loss: {}, grad: {}, \
+                 loss_scale: {}, grad_scale: {} }}",
+                config_lit(&v.config),
+                f32_lit(v.logit),
+                f32_lit(v.target),
+                f64_lit(v.loss),
+                f64_lit(v.grad),
+                f64_lit(v.loss_scale),
+                f64_lit(v.grad_scale),
+            )
+        })
+        .collect();
+    table(&mut s, "VARIANTS_TABLE", "VariantVector", &variant_items);
+    s + "/// The variant vectors this target checks.\n\
+         pub static VARIANTS: &[VariantVector] = &VARIANTS_TABLE;\n"
 }

@@ -141,6 +141,28 @@ pub enum FocalError {
         /// The rejected value.
         clip: f32,
     },
+    /// Poly-1's ε ([`SigmoidFocal::with_poly1`](crate::SigmoidFocal::with_poly1),
+    /// [`SoftmaxFocal::with_poly1`](crate::SoftmaxFocal::with_poly1)) is below −1 (the range
+    /// of Leng et al. 2022), NaN or infinite.
+    InvalidPolyEpsilon {
+        /// The rejected value.
+        epsilon: f32,
+    },
+    /// The reduced focal loss's threshold
+    /// ([`SigmoidFocal::with_reduced_threshold`](crate::SigmoidFocal::with_reduced_threshold))
+    /// is outside (0, 1] or NaN.
+    InvalidReducedThreshold {
+        /// The rejected value.
+        threshold: f32,
+    },
+    /// Poly-1 and the reduced focal loss were both asked for: their modulating factors
+    /// differ and no peer defines the combination.
+    PolyWithReducedThreshold,
+    /// Soft (per-class probability) targets were given to a
+    /// [`SoftmaxFocal`](crate::SoftmaxFocal) with Poly-1 (ε ≠ 0): Poly-1's softmax form is
+    /// defined on the target class's probability, and no peer defines a soft-target focal
+    /// form of it.
+    PolyWithSoftTargets,
     /// A slice does not have the length the logits require.
     LengthMismatch {
         /// Which slice.
@@ -278,6 +300,21 @@ impl fmt::Display for FocalError {
             }
             FocalError::InvalidClip { clip } => {
                 write!(f, "clip must be in [0, 1), got {clip}")
+            }
+            FocalError::InvalidPolyEpsilon { epsilon } => {
+                write!(f, "Poly-1 epsilon must be finite and >= -1, got {epsilon}")
+            }
+            FocalError::InvalidReducedThreshold { threshold } => {
+                write!(f, "reduced threshold must be in (0, 1], got {threshold}")
+            }
+            FocalError::PolyWithReducedThreshold => {
+                write!(f, "Poly-1 and a reduced threshold cannot be combined")
+            }
+            FocalError::PolyWithSoftTargets => {
+                write!(
+                    f,
+                    "softmax Poly-1 takes class-index targets, not soft targets"
+                )
             }
             FocalError::LengthMismatch {
                 operand,

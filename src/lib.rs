@@ -40,6 +40,7 @@ mod exact;
 mod focusing;
 mod kernel;
 mod kernel_math;
+mod poly;
 mod reduction;
 mod sigmoid;
 mod simd;
@@ -82,7 +83,7 @@ mod docs_doctests {
 pub use error::{FocalError, Operand};
 pub use kernel::Kernel;
 pub use reduction::Reduction;
-pub use sigmoid::SigmoidFocal;
+pub use sigmoid::{ExtendedSigmoidFocal, NORMALIZER_MIN, SigmoidFocal};
 pub use softmax::{Layout, SOFT_TARGET_SUM_TOLERANCE, SoftmaxFocal};
 pub use target::{BinaryTarget, SoftmaxTarget};
 pub use variants::{Asymmetric, FocalStar, PositiveNormaliser, QualityFocal, Varifocal};

@@ -63,7 +63,12 @@ fn per_element_bits_do_not_depend_on_split_or_offset() {
 #[test]
 fn variant_bits_do_not_depend_on_split() {
     let (x, mut t) = workload(203, 5);
-    for config in digest::VARIANTS {
+    // (The normalised loss divides by its slice's normaliser: a split changes it by
+    // definition.)
+    for config in digest::VARIANTS
+        .into_iter()
+        .filter(|c| !matches!(c, testkit::vectors::VariantConfig::Normalized { .. }))
+    {
         if matches!(config, testkit::vectors::VariantConfig::Asymmetric { .. }) {
             t.iter_mut().for_each(|t| *t = t.round());
         }

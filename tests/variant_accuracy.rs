@@ -60,3 +60,18 @@ fn asymmetric_within_bound() {
 fn fractional_pin_is_the_promise() {
     assert_eq!(VARIANT_FRACTIONAL_BOUND, 16.0);
 }
+
+#[test]
+fn poly1_within_bound() {
+    check(|c| matches!(c, VariantConfig::Poly1 { .. }));
+}
+
+#[test]
+fn reduced_within_bound() {
+    check(|c| matches!(c, VariantConfig::Reduced { .. }));
+}
+
+#[test]
+fn normalized_within_bound() {
+    check(|c| matches!(c, VariantConfig::Normalized { .. }));
+}

@@ -11,7 +11,15 @@ use testkit::vectors::{Miss, Quantity, VariantConfig, VariantVector, Worst, chec
 #[test]
 fn kernels_match_the_exact_vectors() {
     let vectors = variant_vectors();
-    for name in ["focal_star", "quality", "varifocal", "asymmetric"] {
+    for name in [
+        "focal_star",
+        "quality",
+        "varifocal",
+        "asymmetric",
+        "poly1",
+        "reduced",
+        "normalized",
+    ] {
         assert!(vectors.iter().filter(|v| v.config.name() == name).count() > 300);
     }
     for kernel in [Kernel::Simd, Kernel::Libm] {

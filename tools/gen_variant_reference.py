@@ -17,7 +17,8 @@ Usage (from the repository root):
 File format: one row per (variant, hyper-parameters, logit, target), columns
 variant,p1,p2,p3,logit,target,loss,grad,loss_scale,grad_scale where p1..p3 are
 focal_star: gamma, beta, alpha ('none'); quality: beta, -, -; varifocal: alpha, gamma,
-iou_weighted (0/1); asymmetric: gamma_pos, gamma_neg, clip. loss_scale and grad_scale are the
+iou_weighted (0/1); asymmetric: gamma_pos, gamma_neg, clip; poly1: gamma, alpha ('none'),
+epsilon; reduced: gamma, alpha, threshold; normalized: gamma, alpha, - (one element per call). loss_scale and grad_scale are the
 magnitudes the f32 rounding errors are relative to: |value|, plus, where a difference inside
 the formula can vanish (QFL's and VFL's q - sigmoid(x), ASL's sigmoid(x) - m), the value's
 sensitivity to that difference times the magnitude of its terms, plus, where the smaller
@@ -54,6 +55,11 @@ CONFIGS = (
     + [("varifocal", c, UNIT) for c in ((0.75, 2.0, True), (0.75, 2.0, False), (0.75, 0.5, True))]
     + [("asymmetric", c, BINARY) for c in ((1.0, 4.0, f32(0.05)), (0.0, 2.0, 0.0),
                                             (2.0, 1.0, f32(0.6)), (0.5, 2.5, f32(0.05)))]
+    + [("poly1", (g, a, e), UNIT) for g in (0.0, 2.0, 0.5) for a in (None, 0.25)
+       for e in (-1.0, 1.0)]
+    + [("reduced", (g, a, th), UNIT) for g in (2.0, 0.5) for a in (None, 0.25)
+       for th in (0.5, 1.0, 0.25)]
+    + [("normalized", (g, a), UNIT) for g in (2.0, 0.5) for a in (None, 0.25)]
 )
 
 # How close to its zero, relative to its terms, a difference is of undetermined sign.
@@ -78,6 +84,37 @@ def focal(x, t, g):
     ce, q, p = sp(-z), sig(-z), sig(z)
     m = q ** g if g != 0 else mpf(1)
     return m * ce, s * (-m * (q + g * p * ce))
+
+
+def log_excess(q, ce):
+    """-ln(1 - q) - q, as the series sum q^k/k below q = 1/8 (no cancellation)."""
+    if q < mpf(1) / 8:
+        total, term, k = mpf(0), q * q, 2
+        while term > total * mpf(10) ** (-60) or k < 4:
+            total += term / k
+            term *= q
+            k += 1
+        return total
+    return ce - q
+
+
+def option_parts(x, t):
+    """(q, p_t, CE, dq/dx, dCE/dx, CE - q) of the sigmoid form at (x, t)."""
+    sx, snx = sig(x), sig(-x)
+    q = t * snx + (1 - t) * sx
+    ce_pos, ce_neg = sp(-x), sp(x)
+    ce = t * ce_pos + (1 - t) * ce_neg
+    dq = (1 - 2 * t) * sx * snx
+    dce = (1 - t) * sx - t * snx
+    d = t * log_excess(snx, ce_pos) + (1 - t) * log_excess(sx, ce_neg)
+    return q, t * sx + (1 - t) * snx, ce, dq, dce, d, (1 - t) * sx + t * snx
+
+
+def q_power(q, dq, g):
+    if g == 0:
+        return mpf(1), mpf(0)
+    m = q ** g
+    return m, (g * q ** (g - 1) * dq if q != 0 else mpf(0))
 
 
 def plain(loss, grad):
@@ -150,6 +187,40 @@ def exact(variant, params, x, t, strict=True):
                   if gn != 0 else 0) + power / rest ** 2
         return (power * n, sx * snx * d_loss, power * n + d_loss * c,
                 sx * snx * (d_loss + second * c))
+    if variant in ("poly1", "reduced", "normalized"):
+        g, a = mpf(params[0]), params[1]
+        at = mpf(1) if a is None else mpf(a) * t + (1 - mpf(a)) * (1 - t)
+        q, p_t, ce, dq, dce, d, dce_mag = option_parts(x, t)
+        m, dm = q_power(q, dq, g)
+        if variant == "poly1":
+            eps = mpf(params[2])
+            a_eps = at + eps
+            p = at * d + a_eps * q
+            scale_p = at * d + abs(a_eps) * q
+            if t in (0, 1):
+                sign = -1 if t == 1 else 1
+                dp = sign * q * (a_eps - eps * q)
+                first = abs(dp) if eps >= 0 else abs(a_eps) * q + abs(eps) * q * q
+            else:
+                dp = at * dce + eps * dq
+                first = at * dce_mag + abs(eps) * abs(dq)
+            return m * p, m * dp + dm * p, m * scale_p, m * first + abs(dm) * scale_p
+        if variant == "reduced":
+            th = mpf(params[2])
+            # p_t < th, on q = 1 - p_t from th = 1/2 on (p_t rounds to 1 at +-BIG).
+            if (q > 1 - th) if th >= 0.5 else (p_t < th):
+                m, dm = mpf(1), mpf(0)
+            else:
+                c = th ** (-g)
+                m, dm = c * m, c * dm
+            return (at * m * ce, at * (m * dce + dm * ce), at * m * ce,
+                    at * (m * dce_mag + abs(dm * ce)))
+        l, dl = at * m * ce, at * (m * dce + dm * ce)
+        s_n = max(m, mpf("1e-6"))
+        dl_mag = at * (m * dce_mag + abs(dm * ce)) / s_n
+        if m < mpf("1e-6"):
+            return l / s_n, dl / s_n, abs(l / s_n), dl_mag
+        return l / s_n, at * dce, abs(l / s_n), dl_mag + abs(l * dm / s_n ** 2)
     raise ValueError(variant)
 
 
@@ -170,7 +241,8 @@ def exact_at(variant, params, x, t):
     if v is None:
         return None
     loss, grad, ls, gs = v
-    if exact(variant, params, 2 * side * BIG, t, False)[0] > loss * (1 + mpf("1e-9")):
+    # (Poly-1 with alpha_t + epsilon < 0 is negative there, tending to 0 from below.)
+    if loss > 0 and exact(variant, params, 2 * side * BIG, t, False)[0] > loss * (1 + mpf("1e-9")):
         loss = mpf("inf")
     return loss, grad, abs(loss), abs(grad)
 
@@ -260,6 +332,32 @@ def peer(variant, params, x, t):
         dln = dxs / xs_neg if xs_neg > eps else 0.0
         w, dw = t_pow(1 - xs_neg, gn)
         return -mul(ln, w), -(mul(dln, w) + mul(mul(ln, dw), -dxs))
+    if variant in ("poly1", "reduced", "normalized"):
+        # PolyLoss's reference code (focal form) and smp's FocalLoss, as written.
+        g, a = params[0], params[1]
+        bce, dbce = t_bce(x, t)
+        pt = p * t + (1 - p) * (1 - t)
+        dpt = mul(dp, 2 * t - 1)
+        at = 1.0 if a is None else a * t + (1 - a) * (1 - t)
+        if variant == "poly1":
+            eps = params[2]
+            w, dw = t_pow(1 - pt, g)
+            w1, dw1 = t_pow(1 - pt, g + 1)
+            loss = at * mul(bce, w) + eps * w1
+            grad = at * (mul(dbce, w) + mul(mul(bce, dw), -dpt)) + eps * mul(dw1, -dpt)
+            return loss, grad
+        if variant == "reduced":
+            th = params[2]
+            if pt < th:
+                return at * bce, at * dbce
+            w, dw = t_pow((1 - pt) / th, g)
+            return at * mul(bce, w), at * (mul(dbce, w) + mul(mul(bce, dw), -dpt / th))
+        w, dw = t_pow(1 - pt, g)
+        s_n = max(w, 1e-6)
+        ds = mul(dw, -dpt) if w >= 1e-6 else 0.0
+        loss = at * mul(bce, w) / s_n
+        dl = at * (mul(dbce, w) + mul(mul(bce, dw), -dpt))
+        return loss, dl / s_n - mul(loss / s_n, ds)
     raise ValueError(variant)
 
 
@@ -300,6 +398,11 @@ def main():
                 # The analytic derivative against mpmath's numerical one (ASL's clipped
                 # negatives are flat below the margin, with a kink at it).
                 flat = variant == "asymmetric" and t == 0 and loss == 0
+                # The reduced factor's kink at p_t = th (x = 0 at th = 1/2), which the
+                # central difference straddles.
+                if variant == "reduced" and math.isfinite(x):
+                    pt = option_parts(mpf(x), mpf(t))[1]
+                    flat = flat or abs(pt - mpf(params[2])) < mpf("1e-6")
                 if math.isfinite(x) and not flat:
                     nd = mpmath.diff(lambda z: exact(variant, params, z, t, False)[0], mpf(x))
                     # (1e-45 of the loss: the step of mpmath.diff at 50 digits.)
@@ -324,6 +427,9 @@ def main():
         " : alpha*sigmoid(x)^gamma)",
         "# asymmetric (p1 gamma_pos, p2 gamma_neg, p3 clip): t=1: -(1-p)^gp log p;"
         " t=0: -p_m^gn log(1-p_m), p_m = max(p - m, 0)",
+        "# poly1 (p1 gamma, p2 alpha, p3 epsilon): alpha_t*(1-p_t)^gamma*BCE + epsilon*(1-p_t)^(gamma+1)",
+        "# reduced (p1 gamma, p2 alpha, p3 threshold): alpha_t*BCE*(p_t < th ? 1 : ((1-p_t)/th)^gamma)",
+        "# normalized (p1 gamma, p2 alpha): one element, alpha_t*(1-p_t)^gamma*BCE / max((1-p_t)^gamma, 1e-6)",
         "# grad = d loss / d logit; loss_scale, grad_scale: the magnitudes the f32 errors are"
         " relative to (see the script).",
         "# Exact values at 50 digits rounded to the nearest float64; logit +-inf: the limits.",

@@ -20,6 +20,8 @@ pub(crate) const CE_CAP: f32 = 1.0e4;
 /// Everything the loss needs about the logistic function at `x`, from one `exp` and one
 /// `log1p`.
 pub(crate) struct Logistic<R> {
+    /// e^−|x|
+    pub(crate) e: R,
     /// σ(x)
     pub(crate) sig: R,
     /// σ(−x) = 1 − σ(x), without the subtraction.
@@ -51,6 +53,7 @@ pub(crate) fn logistic<R: KernelMath>(x: R) -> Logistic<R> {
         R::select(non_negative, zero, -x),
     );
     Logistic {
+        e,
         sig: R::select(non_negative, rd, small),
         sig_neg: R::select(non_negative, small, rd),
         relu,
@@ -88,7 +91,7 @@ pub(crate) fn hard<R: KernelMath>(
 /// sums of non-negative terms (no cancellation); with `q' = (1−2t)·σ(x)·σ(−x)` and
 /// `CE' = (1−t)·σ(x) − t·σ(−x)`, `dFL/dx = q^γ · [CE' + γ·(q'/q)·CE]`.
 #[inline(always)]
-fn soft<R: KernelMath>(l: &Logistic<R>, t: R, focusing: Focusing, gamma: f32) -> (R, R) {
+pub(crate) fn soft<R: KernelMath>(l: &Logistic<R>, t: R, focusing: Focusing, gamma: f32) -> (R, R) {
     let one = R::splat(1.0);
     let not_t = one - t;
     let ce = t * l.softplus_neg + not_t * l.softplus;

@@ -1,7 +1,10 @@
 //! Binary and multi-label focal loss on sigmoid probabilities.
 
 pub(crate) mod math;
+mod options;
 pub(crate) mod run;
+
+pub use options::{ExtendedSigmoidFocal, NORMALIZER_MIN};
 
 use crate::error::FocalError;
 use crate::focusing::Focusing;

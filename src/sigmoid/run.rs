@@ -26,6 +26,23 @@ pub(crate) trait Formula: Copy {
     /// `always_hard` (a constant of the target type) every valid target is 0 or 1.
     fn eval<R: crate::kernel_math::KernelMath>(&self, x: R, t: R, always_hard: bool) -> (R, R);
 
+    /// The gradient has a term that α_t and the weights do not multiply (the normalised focal
+    /// loss's normaliser): [`eval_extra`](Self::eval_extra) gives it.
+    const EXTRA_GRAD: bool = false;
+
+    /// [`eval`](Self::eval) and the gradient's term that α_t and the weight do not multiply
+    /// (before the reduction's scale); only called with [`EXTRA_GRAD`](Self::EXTRA_GRAD).
+    #[inline(always)]
+    fn eval_extra<R: crate::kernel_math::KernelMath>(
+        &self,
+        x: R,
+        t: R,
+        always_hard: bool,
+    ) -> (R, R, R) {
+        let (loss, grad) = self.eval(x, t, always_hard);
+        (loss, grad, R::splat(0.0))
+    }
+
     /// Runs `sweep` with this formula, or with a copy whose hyper-parameters the compiler
     /// sees as constants (a loop of its own for a common case), on `lanes` lanes.
     #[inline(always)]
@@ -141,7 +158,11 @@ impl<F: Formula, T: BinaryTarget, S: Sink, const WEIGHTED: bool> dispatch::Job
 trait Element<V> {
     /// [`Formula::BINARY_TARGETS`].
     const BINARY_TARGETS: bool;
+    /// [`Formula::EXTRA_GRAD`].
+    const EXTRA_GRAD: bool;
     fn focal(&self, x: V, t: V) -> (V, V);
+    /// [`Formula::eval_extra`].
+    fn focal_extra(&self, x: V, t: V) -> (V, V, V);
 }
 
 /// A formula with [`Kernel::Simd`]'s functions, on any lanes.
@@ -162,9 +183,14 @@ impl<F, T> SimdElement<F, T> {
 
 impl<V: SimdF32, F: Formula, T: BinaryTarget> Element<V> for SimdElement<F, T> {
     const BINARY_TARGETS: bool = F::BINARY_TARGETS;
+    const EXTRA_GRAD: bool = F::EXTRA_GRAD;
     #[inline(always)]
     fn focal(&self, x: V, t: V) -> (V, V) {
         self.formula.eval::<V>(x, t, T::ALWAYS_HARD)
+    }
+    #[inline(always)]
+    fn focal_extra(&self, x: V, t: V) -> (V, V, V) {
+        self.formula.eval_extra::<V>(x, t, T::ALWAYS_HARD)
     }
 }
 
@@ -180,6 +206,7 @@ impl<F, T> LibmElement<F, T> {
 
 impl<F: Formula, T: BinaryTarget> Element<F32s> for LibmElement<F, T> {
     const BINARY_TARGETS: bool = F::BINARY_TARGETS;
+    const EXTRA_GRAD: bool = F::EXTRA_GRAD;
     #[inline(always)]
     fn focal(&self, x: F32s, t: F32s) -> (F32s, F32s) {
         let (x, t) = (x.to_array(), t.to_array());
@@ -189,6 +216,22 @@ impl<F: Formula, T: BinaryTarget> Element<F32s> for LibmElement<F, T> {
             (loss[i], grad[i]) = self.0.formula.eval::<f32>(x[i], t[i], T::ALWAYS_HARD);
         }
         (F32s::from_array(loss), F32s::from_array(grad))
+    }
+    #[inline(always)]
+    fn focal_extra(&self, x: F32s, t: F32s) -> (F32s, F32s, F32s) {
+        let (x, t) = (x.to_array(), t.to_array());
+        let mut loss = [0.0f32; WIDTH];
+        let mut grad = [0.0f32; WIDTH];
+        let mut extra = [0.0f32; WIDTH];
+        for i in 0..WIDTH {
+            (loss[i], grad[i], extra[i]) =
+                self.0.formula.eval_extra::<f32>(x[i], t[i], T::ALWAYS_HARD);
+        }
+        (
+            F32s::from_array(loss),
+            F32s::from_array(grad),
+            F32s::from_array(extra),
+        )
     }
 }
 
@@ -312,7 +355,12 @@ impl<V: SimdF32, E: Element<V>> Step<V, E> {
         bad: &mut V::Mask,
     ) -> V {
         let (zero, one) = (V::zero(), V::splat(1.0));
-        let (fl, dfl) = self.element.focal(x, t);
+        let (fl, dfl, extra) = if E::EXTRA_GRAD {
+            self.element.focal_extra(x, t)
+        } else {
+            let (fl, dfl) = self.element.focal(x, t);
+            (fl, dfl, zero)
+        };
         let factor = match self.alpha {
             Some((a, not_a)) => (a * t + not_a * (one - t)) * w,
             None => w,
@@ -332,7 +380,9 @@ impl<V: SimdF32, E: Element<V>> Step<V, E> {
             ok = ok & w.ge(zero) & w.lt(V::splat(f32::INFINITY));
         }
         *bad = *bad | !ok;
-        if S::WRITES == Writes::Grad {
+        if S::WRITES == Writes::Grad && E::EXTRA_GRAD {
+            (factor * dfl + extra) * self.grad_scale
+        } else if S::WRITES == Writes::Grad {
             factor * dfl * self.grad_scale
         } else {
             loss

@@ -15,6 +15,7 @@
 
 use crate::focusing::Focusing;
 use crate::kernel_math::KernelMath;
+use crate::sigmoid::math::CE_CAP;
 
 /// What a pass over the classes reads for each class, besides the class index.
 #[derive(Clone, Copy)]
@@ -156,6 +157,8 @@ pub(crate) struct HardTargets<R> {
     pub logit: R,
     /// `α_c`, 1 without α, 0 when ignored.
     pub weight: R,
+    /// Poly-1's ε, 0 when ignored (and without Poly-1).
+    pub poly: R,
 }
 
 /// A hard-target row once its class sum is known: the loss, `S`, and what the gradient of
@@ -177,9 +180,9 @@ fn hard_row<R: KernelMath>(
     rest: R,
     e_c: R,
     (zc_hi, zc_lo): (R, R),
-    weight: R,
+    (weight, target_poly): (R, R),
     focusing: Focusing,
-    gamma: f32,
+    (gamma, poly): (f32, Option<f32>),
     scale: R,
 ) -> HardRow<R> {
     let zero = R::splat(0.0);
@@ -193,11 +196,37 @@ fn hard_row<R: KernelMath>(
     let log_p = R::select(top, -log1p_rest, (zc_hi - log_total) + zc_lo);
     let not_p = rest / total;
     let modulating = focusing.power(not_p);
-    let loss = R::select(weight.eq(zero), zero, weight * (modulating * -log_p));
     let p = e_c / total;
-    let ratio = log_over_complement(log_p, not_p, log1p_rest, rest, total, top);
-    let g = weight * scale * (modulating * (R::splat(gamma) * (p * ratio) - one));
-    let ignored = weight.eq(zero);
+    let (loss, g, ignored) = match poly {
+        None => {
+            let loss = R::select(weight.eq(zero), zero, weight * (modulating * -log_p));
+            let ratio = log_over_complement(log_p, not_p, log1p_rest, rest, total, top);
+            let g = weight * scale * (modulating * (R::splat(gamma) * (p * ratio) - one));
+            (loss, g, weight.eq(zero))
+        }
+        Some(epsilon) => {
+            let (eps, ignored) = (target_poly, weight.eq(zero) & target_poly.eq(zero));
+            // `−log p − (1 − p)`: exact at the top with `S' <= 1` (`p >= 1/2`); elsewhere
+            // `p < 1/2`, `−log p > ln 2` and the subtraction loses at most a factor 3.6.
+            let series = top & !one.lt(rest);
+            let d = R::select(series, crate::poly::log_excess(not_p, rest), -log_p - not_p);
+            let a_d = R::select(weight.eq(zero), zero, weight * d);
+            let a_eps = weight + eps;
+            let loss = R::select(ignored, zero, modulating * (a_d + a_eps * not_p));
+            // p·dL/dp = −(1 − p)^γ·(first + γ·p·P/(1 − p)), `first = α_c + ε·p` (as
+            // `(α_c + ε) − ε·(1 − p)` for ε < 0, non-negative terms either way) and
+            // `P = α_c·d + (α_c + ε)·(1 − p)`, whose ratio → α_c + ε as `1 − p → 0`.
+            let first = if epsilon >= 0.0 {
+                weight + eps * p
+            } else {
+                a_eps - eps * not_p
+            };
+            let a_d_c = R::select(weight.eq(zero), zero, weight * d.cap(CE_CAP));
+            let over = R::select(not_p.eq(zero), a_eps, (a_d_c + a_eps * not_p) / not_p);
+            let g = scale * -(modulating * (first + R::splat(gamma) * (p * over)));
+            (loss, g, ignored)
+        }
+    };
     HardRow {
         loss,
         total,
@@ -219,6 +248,7 @@ pub(crate) fn hard_rows<R: KernelMath, B: Rows<R>>(
     target: HardTargets<R>,
     focusing: Focusing,
     gamma: f32,
+    poly: Option<f32>,
     grad_scale: Option<R>,
 ) -> (R, R) {
     let zero = R::splat(0.0);
@@ -240,7 +270,8 @@ pub(crate) fn hard_rows<R: KernelMath, B: Rows<R>>(
         || share(zc),
     );
     let scale = grad_scale.unwrap_or(zero);
-    let row = hard_row(rest, e_c, zc, target.weight, focusing, gamma, scale);
+    let weights = (target.weight, target.poly);
+    let row = hard_row(rest, e_c, zc, weights, focusing, (gamma, poly), scale);
     if grad_scale.is_some() {
         let reads = Reads {
             logits: false,

@@ -88,6 +88,7 @@ pub struct SoftmaxFocal<'a> {
     ignore_index: Option<i64>,
     layout: Layout,
     kernel: Kernel,
+    epsilon: Option<f32>,
 }
 
 /// The hyper-parameters as given (γ as a number, not the internal evaluation strategy).
@@ -97,7 +98,7 @@ pub struct SoftmaxFocal<'a> {
 /// assert_eq!(
 ///     format!("{fl:?}"),
 ///     "SoftmaxFocal { num_classes: 3, gamma: 2.0, alpha: None, ignore_index: Some(-100), \
-///      layout: RowMajor, kernel: Simd }"
+///      layout: RowMajor, kernel: Simd, epsilon: None }"
 /// );
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
@@ -110,6 +111,7 @@ impl core::fmt::Debug for SoftmaxFocal<'_> {
             .field("ignore_index", &self.ignore_index)
             .field("layout", &self.layout)
             .field("kernel", &self.kernel)
+            .field("epsilon", &self.epsilon)
             .finish()
     }
 }
@@ -121,7 +123,7 @@ impl defmt::Format for SoftmaxFocal<'_> {
         defmt::write!(
             f,
             "SoftmaxFocal {{ classes: {=usize}, gamma: {=f32}, alpha: {=str}, ignore_index: {}, \
-             layout: {}, kernel: {} }}",
+             layout: {}, kernel: {}, epsilon: {} }}",
             self.classes.get(),
             self.gamma,
             if self.alpha.is_some() {
@@ -131,7 +133,8 @@ impl defmt::Format for SoftmaxFocal<'_> {
             },
             self.ignore_index,
             self.layout,
-            self.kernel
+            self.kernel,
+            self.epsilon
         );
     }
 }
@@ -165,6 +168,7 @@ impl<'a> SoftmaxFocal<'a> {
             ignore_index: None,
             layout: Layout::RowMajor,
             kernel: Kernel::Simd,
+            epsilon: None,
         })
     }
 
@@ -271,6 +275,52 @@ impl<'a> SoftmaxFocal<'a> {
         self
     }
 
+    /// Poly-1 (Leng et al. 2022, *PolyLoss*): `FL + ε·(1 − p_c)^(γ+1)`, ε >= −1 and finite
+    /// ([`FocalError::InvalidPolyEpsilon`], as
+    /// [`SigmoidFocal::with_poly1`](crate::SigmoidFocal::with_poly1)). α multiplies the focal
+    /// term only, as in the paper's reference code; the per-row weights of the `_weighted`
+    /// entry points multiply both; ignored targets contribute nothing. ε = 0 is the focal
+    /// loss bit for bit.
+    ///
+    /// Exact where the plain formula cancels: `−log p_c − (1 − p_c)` (ε = −1 without α, the
+    /// paper's case) is computed as a sum of positive terms where `p_c >= 1/2`, from the
+    /// other classes' sum `S'` (see `docs/variants.md`). Class-index targets only: soft
+    /// targets with ε ≠ 0 are [`FocalError::PolyWithSoftTargets`] (the paper defines no
+    /// soft-target focal form).
+    ///
+    /// ```
+    /// use focal_loss::{FocalError, Reduction, SoftmaxFocal};
+    /// let poly = SoftmaxFocal::new(3, 0.0)?.with_poly1(-1.0)?;
+    /// // −ln p − (1 − p), p = 1/(1 + 2e^−20): about (1 − p)²/2 = 2e^−40; plain f32 gives 0.
+    /// let loss = poly.loss(&[20.0f32, 0.0, 0.0], &[0u8], Reduction::Sum)?;
+    /// assert!((loss / 8.4967e-18 - 1.0).abs() < 1e-3);
+    /// assert_eq!(
+    ///     SoftmaxFocal::new(3, 2.0)?.with_poly1(-1.5),
+    ///     Err(FocalError::InvalidPolyEpsilon { epsilon: -1.5 })
+    /// );
+    /// # Ok::<(), FocalError>(())
+    /// ```
+    pub fn with_poly1(self, epsilon: f32) -> Result<Self, FocalError> {
+        if !(epsilon.is_finite() && epsilon >= -1.0) {
+            return Err(FocalError::InvalidPolyEpsilon { epsilon });
+        }
+        Ok(SoftmaxFocal {
+            epsilon: Some(epsilon),
+            ..self
+        })
+    }
+
+    /// Poly-1's ε, if set.
+    ///
+    /// ```
+    /// let fl = focal_loss::SoftmaxFocal::new(7, 2.0)?;
+    /// assert_eq!((fl.epsilon(), fl.with_poly1(1.0)?.epsilon()), (None, Some(1.0)));
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub const fn epsilon(&self) -> Option<f32> {
+        self.epsilon
+    }
+
     /// The number of classes C.
     ///
     /// ```
@@ -343,6 +393,7 @@ impl<'a> SoftmaxFocal<'a> {
             kernel: self.kernel,
             gamma: self.gamma,
             focusing: self.focusing,
+            poly: self.epsilon.filter(|&e| e != 0.0),
             alpha: self.alpha,
             ignore_index: self.ignore_index,
             weights,

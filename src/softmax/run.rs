@@ -50,6 +50,8 @@ pub(crate) struct Pass<'a> {
     pub kernel: Kernel,
     pub gamma: f32,
     pub focusing: Focusing,
+    /// Poly-1's ε, when it is not 0.
+    pub poly: Option<f32>,
     pub alpha: Option<&'a [f32]>,
     pub ignore_index: Option<i64>,
     /// A weight per row (sample, or pixel), validated, if the entry point takes them.
@@ -65,6 +67,9 @@ pub(crate) fn checked_rows<T: SoftmaxTarget>(
     logits: &[f32],
     targets: &[T],
 ) -> Result<usize, FocalError> {
+    if T::PER_CLASS && pass.poly.is_some() {
+        return Err(FocalError::PolyWithSoftTargets);
+    }
     let Shape { classes, spatial } = pass.shape;
     // `with_layout` guarantees the product fits.
     let row = classes.saturating_mul(spatial).get();
@@ -342,6 +347,15 @@ fn row_weight<T: SoftmaxTarget>(pass: &Pass<'_>, t: T) -> f32 {
     }
 }
 
+/// Poly-1's ε for a row with hard target `t`: 0 when ignored (and without Poly-1).
+#[inline(always)]
+fn row_poly<T: SoftmaxTarget>(pass: &Pass<'_>, t: T) -> f32 {
+    match pass.poly {
+        Some(epsilon) if Some(t.class()) != pass.ignore_index => epsilon,
+        _ => 0.0,
+    }
+}
+
 /// The class of hard target `t` as an index into a row (0 for an ignored row, whose class
 /// may lie outside `0..C`).
 #[inline(always)]
@@ -354,19 +368,20 @@ fn class_index<T: SoftmaxTarget>(t: T, classes: usize) -> usize {
 
 /// The class, logit of that class and weight of a row-major row with hard target `t`.
 #[inline(always)]
-fn hard_target<T: SoftmaxTarget>(pass: &Pass<'_>, t: T, row: &[f32]) -> [f32; 3] {
+fn hard_target<T: SoftmaxTarget>(pass: &Pass<'_>, t: T, row: &[f32]) -> [f32; 4] {
     let z = row.get(class_index(t, pass.shape.classes.get()));
     let z = z.copied().unwrap_or(f32::NAN);
-    [t.class() as f32, z, row_weight(pass, t)]
+    [t.class() as f32, z, row_weight(pass, t), row_poly(pass, t)]
 }
 
 /// [`HardTargets`] from the lanes of [`hard_target`].
 #[inline(always)]
-fn hard_targets<R>([class, logit, weight]: [R; 3]) -> HardTargets<R> {
+fn hard_targets<R>([class, logit, weight, poly]: [R; 4]) -> HardTargets<R> {
     HardTargets {
         class,
         logit,
         weight,
+        poly,
     }
 }
 
@@ -393,7 +408,7 @@ fn block_math<R: KernelMath, B: Rows<R>>(
         soft_rows(rows, pass.focusing, pass.gamma, scale)
     } else {
         let target = hard(rows);
-        hard_rows(rows, target, pass.focusing, pass.gamma, scale)
+        hard_rows(rows, target, pass.focusing, pass.gamma, pass.poly, scale)
     };
     match weight {
         Some(w) => (R::select(w.eq(R::splat(0.0)), w, loss * w), total),
@@ -490,9 +505,14 @@ fn lane_rows<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool>(
                     Some(&t) => {
                         let z = logits.get(base + class_index(t, classes) * stride);
                         let z = z.copied().unwrap_or(f32::NAN);
-                        [t.class() as f32, z, row_weight(&pass, t)]
+                        [
+                            t.class() as f32,
+                            z,
+                            row_weight(&pass, t),
+                            row_poly(&pass, t),
+                        ]
                     }
-                    None => [f32::NAN; 3],
+                    None => [f32::NAN; 4],
                 },
             ))
         },
@@ -552,7 +572,7 @@ fn across_block<V: SimdF32, T: SoftmaxTarget>(
                 #[inline(always)]
                 |r, row| match targets.get(r) {
                     Some(&t) => hard_target(&pass, t, row),
-                    None => [f32::NAN; 3],
+                    None => [f32::NAN; 4],
                 },
             ))
         },
@@ -586,26 +606,27 @@ fn transposed_block<R: KernelMath, T: SoftmaxTarget, const W: usize, const P: us
         false,
         #[inline(always)]
         |rows| {
-            let (class, weight) = if pass.alpha.is_none() && pass.ignore_index.is_none() {
+            let (class, weight, poly) = if pass.alpha.is_none() && pass.ignore_index.is_none() {
                 let [class] = rows.per_row(
                     #[inline(always)]
                     |r, _| [targets.get(r).map_or(f32::NAN, |t| t.class() as f32)],
                 );
-                (class, R::splat(1.0))
+                (class, R::splat(1.0), R::splat(pass.poly.unwrap_or(0.0)))
             } else {
-                let [class, weight] = rows.per_row(
+                let [class, weight, poly] = rows.per_row(
                     #[inline(always)]
                     |r, _| match targets.get(r) {
-                        Some(&t) => [t.class() as f32, row_weight(&pass, t)],
-                        None => [f32::NAN; 2],
+                        Some(&t) => [t.class() as f32, row_weight(&pass, t), row_poly(&pass, t)],
+                        None => [f32::NAN; 3],
                     },
                 );
-                (class, weight)
+                (class, weight, poly)
             };
             HardTargets {
                 class,
                 logit: rows.logit_at(class),
                 weight,
+                poly,
             }
         },
         #[inline(always)]

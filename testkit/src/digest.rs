@@ -14,7 +14,7 @@ const MAX_N: usize = 370;
 
 /// The variants of the digest: for each, integer and fractional exponents; ASL with and
 /// without its margin, one margin above 1/2.
-pub const VARIANTS: [VariantConfig; 9] = [
+pub const VARIANTS: [VariantConfig; 15] = [
     VariantConfig::FocalStar {
         gamma: 1.0,
         beta: 0.0,
@@ -51,6 +51,34 @@ pub const VARIANTS: [VariantConfig; 9] = [
         gamma_pos: 0.0,
         gamma_neg: 2.0,
         clip: 0.0,
+    },
+    VariantConfig::Poly1 {
+        gamma: 2.0,
+        alpha: Some(0.25),
+        epsilon: 1.0,
+    },
+    VariantConfig::Poly1 {
+        gamma: 0.5,
+        alpha: None,
+        epsilon: -1.0,
+    },
+    VariantConfig::Reduced {
+        gamma: 2.0,
+        alpha: None,
+        threshold: 0.5,
+    },
+    VariantConfig::Reduced {
+        gamma: 2.5,
+        alpha: Some(0.25),
+        threshold: 0.25,
+    },
+    VariantConfig::Normalized {
+        gamma: 2.0,
+        alpha: Some(0.25),
+    },
+    VariantConfig::Normalized {
+        gamma: 0.5,
+        alpha: None,
     },
 ];
 

@@ -208,6 +208,20 @@ pub fn variant_vectors() -> Vec<VariantVector> {
                     gamma_neg: f32_of(f[1]),
                     clip: f32_of(f[2]),
                 },
+                "poly1" => VariantConfig::Poly1 {
+                    gamma: f32_of(f[0]),
+                    alpha: (f[1] != "none").then(|| f32_of(f[1])),
+                    epsilon: f32_of(f[2]),
+                },
+                "reduced" => VariantConfig::Reduced {
+                    gamma: f32_of(f[0]),
+                    alpha: (f[1] != "none").then(|| f32_of(f[1])),
+                    threshold: f32_of(f[2]),
+                },
+                "normalized" => VariantConfig::Normalized {
+                    gamma: f32_of(f[0]),
+                    alpha: (f[1] != "none").then(|| f32_of(f[1])),
+                },
                 other => panic!("unknown variant {other:?}"),
             };
             VariantVector {
@@ -221,6 +235,6 @@ pub fn variant_vectors() -> Vec<VariantVector> {
             }
         })
         .collect();
-    assert!(rows.len() > 5000, "only {} rows", rows.len());
+    assert!(rows.len() > 15000, "only {} rows", rows.len());
     rows
 }

@@ -5,8 +5,8 @@
 
 use crate::ulp::check;
 use focal_loss::{
-    Asymmetric, FocalError, FocalStar, Kernel, QualityFocal, Reduction, SigmoidFocal, SoftmaxFocal,
-    Varifocal,
+    Asymmetric, ExtendedSigmoidFocal, FocalError, FocalStar, Kernel, QualityFocal, Reduction,
+    SigmoidFocal, SoftmaxFocal, Varifocal,
 };
 
 /// The accuracy bound of the sigmoid form, in ULP, for every γ.
@@ -222,6 +222,32 @@ pub enum VariantConfig {
         /// The margin m.
         clip: f32,
     },
+    /// [`SigmoidFocal::new`]`(gamma, alpha)?.with_poly1(epsilon)`.
+    Poly1 {
+        /// γ.
+        gamma: f32,
+        /// α.
+        alpha: Option<f32>,
+        /// ε.
+        epsilon: f32,
+    },
+    /// [`SigmoidFocal::new`]`(gamma, alpha)?.with_reduced_threshold(threshold)`.
+    Reduced {
+        /// γ.
+        gamma: f32,
+        /// α.
+        alpha: Option<f32>,
+        /// The threshold.
+        threshold: f32,
+    },
+    /// [`SigmoidFocal::new`]`(gamma, alpha)?.normalized()` (one element per call in the
+    /// vectors).
+    Normalized {
+        /// γ.
+        gamma: f32,
+        /// α.
+        alpha: Option<f32>,
+    },
 }
 
 impl VariantConfig {
@@ -232,6 +258,9 @@ impl VariantConfig {
             VariantConfig::Quality { .. } => "quality",
             VariantConfig::Varifocal { .. } => "varifocal",
             VariantConfig::Asymmetric { .. } => "asymmetric",
+            VariantConfig::Poly1 { .. } => "poly1",
+            VariantConfig::Reduced { .. } => "reduced",
+            VariantConfig::Normalized { .. } => "normalized",
         }
     }
 
@@ -248,6 +277,9 @@ impl VariantConfig {
                 gamma_neg,
                 ..
             } => int(gamma_pos) && int(gamma_neg),
+            VariantConfig::Poly1 { gamma, .. }
+            | VariantConfig::Reduced { gamma, .. }
+            | VariantConfig::Normalized { gamma, .. } => int(gamma),
         }
     }
 
@@ -291,6 +323,34 @@ impl VariantConfig {
                 l.loss_per_element(x, t, loss)?;
                 l.loss_and_grad(x, t, red, grad)
             }
+            VariantConfig::Poly1 { .. }
+            | VariantConfig::Reduced { .. }
+            | VariantConfig::Normalized { .. } => {
+                let l = self.extended()?.with_kernel(kernel);
+                l.loss_per_element(x, t, loss)?;
+                l.loss_and_grad(x, t, red, grad)
+            }
+        }
+    }
+
+    /// The [`ExtendedSigmoidFocal`] of a `Poly1`, `Reduced` or `Normalized` configuration
+    /// (for any other, the plain focal loss with γ 2 normalised: not used).
+    pub fn extended(&self) -> Result<ExtendedSigmoidFocal, FocalError> {
+        match *self {
+            VariantConfig::Poly1 {
+                gamma,
+                alpha,
+                epsilon,
+            } => SigmoidFocal::new(gamma, alpha)?.with_poly1(epsilon),
+            VariantConfig::Reduced {
+                gamma,
+                alpha,
+                threshold,
+            } => SigmoidFocal::new(gamma, alpha)?.with_reduced_threshold(threshold),
+            VariantConfig::Normalized { gamma, alpha } => {
+                Ok(SigmoidFocal::new(gamma, alpha)?.normalized())
+            }
+            _ => Ok(SigmoidFocal::new(2.0, None)?.normalized()),
         }
     }
 }

@@ -2,7 +2,9 @@
 //! qemu-system-riscv32) by `cargo xtask test`:
 //!
 //! 1. every committed reference vector (`tests/data/*.csv`, the ones the host tests check)
-//!    through `Kernel::Simd` and `Kernel::Libm`, sigmoid and softmax, within the same bounds;
+//!    through `Kernel::Simd` and `Kernel::Libm`, sigmoid, softmax and the variants of the
+//!    focal family, within the same bounds (the micro:bit and the Cortex-M55 keep one
+//!    variant vector in 256 and in 32: see `build.rs`);
 //! 2. the digest of the fixed `Kernel::Simd` workload (`testkit/src/digest.rs`) against the
 //!    one the host committed in `tests/data/simd_digest.txt`: the same bits.
 //!
@@ -111,6 +113,13 @@ fn main() -> ! {
             tables::SOFTMAX,
             tables::SOFTMAX_IN_FILE,
             |v, w| vectors::check_softmax(v, kernel, &mut scratch, w),
+        );
+        ok &= check_form(
+            "variants",
+            kernel,
+            tables::VARIANTS,
+            tables::VARIANTS_IN_FILE,
+            |v, w| vectors::check_variant(v, kernel, w),
         );
     }
     let want = u64::from_str_radix(COMMITTED.trim(), 16).unwrap_or(0);

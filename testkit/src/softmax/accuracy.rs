@@ -102,3 +102,55 @@ pub fn measure(kernel: Kernel, c: usize, gamma: f32, with_alpha: bool) -> Worst 
     }
     worst
 }
+
+/// The ε of the Poly-1 grid: the paper's −1 (with α the loss crosses zero: measured at its
+/// terms' magnitude), 1 and 2.
+pub const POLY_EPSILONS: [f32; 3] = [-1.0, 1.0, 2.0];
+
+/// Measures one kernel of the softmax Poly-1 (`SoftmaxFocal::with_poly1`) for `c` classes,
+/// γ and ε, with or without per-class α, on [`rows`]: each error in ULP at the magnitude of
+/// the value's terms ([`reference::Poly1Row`]), which is the value itself wherever
+/// `α_c + ε >= 0`.
+pub fn measure_poly1(kernel: Kernel, c: usize, gamma: f32, with_alpha: bool, eps: f32) -> Worst {
+    use crate::ulp::ulps_of;
+    let a = alpha(c);
+    let mut fl = SoftmaxFocal::new(c, gamma)
+        .unwrap()
+        .with_kernel(kernel)
+        .with_poly1(eps)
+        .unwrap();
+    if with_alpha {
+        fl = fl.with_alpha(&a).unwrap();
+    }
+    let (x, t) = rows(c);
+    let n = t.len();
+    let mut loss = vec![0.0f32; n];
+    let mut grad = vec![0.0f32; x.len()];
+    fl.loss_per_element(&x, &t, &mut loss).unwrap();
+    fl.loss_and_grad(&x, &t, Reduction::Sum, &mut grad).unwrap();
+    let mut worst = Worst::default();
+    let mut note = |got: f32, want: f64, scale: f64, ulp: &mut f64| match ulps_of(got, want, scale)
+        .or_else(|| ulp_error(got, want))
+    {
+        Some(e) => *ulp = ulp.max(e),
+        None => worst.non_normal_misses += usize::from(!tiny_ok(got, want)),
+    };
+    let (mut loss_ulp, mut grad_ulp) = (0.0f64, 0.0f64);
+    for r in 0..n {
+        let row = &x[r * c..(r + 1) * c];
+        let tc = t[r] as usize;
+        let want = reference::hard_poly1(row, tc, gamma, if with_alpha { a[tc] } else { 1.0 }, eps);
+        note(loss[r], want.loss, want.loss_scale, &mut loss_ulp);
+        for j in 0..c {
+            note(
+                grad[r * c + j],
+                want.grad[j],
+                want.grad_scale[j],
+                &mut grad_ulp,
+            );
+        }
+    }
+    worst.loss_ulp = loss_ulp;
+    worst.grad_ulp = grad_ulp;
+    worst
+}

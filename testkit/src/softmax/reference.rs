@@ -105,3 +105,93 @@ pub fn soft(z: &[f32], y: &[f32], gamma: f32, alpha: Option<&[f32]>) -> (f64, Ve
     let grad = (0..z.len()).map(|k| wg[k] - probs[k].2 * total).collect();
     (loss, grad)
 }
+
+/// `−ln(1 − q) − q` (`−ln(1 − q)` given as `minus_log_p`): the Taylor series
+/// `Σ_{k>=2} q^k/k` below `q = 1/8` (an expansion other than the kernels' `atanh` one), the
+/// subtraction above.
+fn log_excess(q: f64, minus_log_p: f64) -> f64 {
+    if q < 0.125 {
+        let (mut term, mut sum) = (q * q, 0.0);
+        for k in 2..40 {
+            sum += term / f64::from(k);
+            term *= q;
+        }
+        sum
+    } else {
+        minus_log_p - q
+    }
+}
+
+/// Poly-1 (Leng et al. 2022) on the softmax focal loss of one row with hard target `c`:
+/// `α_c·(1 − p_c)^γ·(−log p_c) + ε·(1 − p_c)^(γ+1)`.
+#[derive(Debug, Clone)]
+pub struct Poly1Row {
+    /// The loss.
+    pub loss: f64,
+    /// `dL/dz_j` for every class.
+    pub grad: Vec<f64>,
+    /// The magnitude of the loss's terms, `q^γ·(α_c·d + |α_c + ε|·q)` (`q = 1 − p_c`,
+    /// `d = −log p_c − q`): the loss itself unless `α_c + ε < 0`.
+    pub loss_scale: f64,
+    /// The magnitude of each gradient component's terms likewise.
+    pub grad_scale: Vec<f64>,
+}
+
+/// [`Poly1Row`] of row `z`, target `c`, α_c and ε: written with `p·dL/dp =
+/// −q^γ·((α_c + ε) − ε·q) − γ·p·q^(γ−1)·P`, `P = α_c·d + (α_c + ε)·q` (the chain rule of
+/// `q^γ·P`, `P' = −α_c/p − ε`, rearranged so that no term cancels where `α_c + ε >= 0`),
+/// `dL/dz_j = p·dL/dp·(δ_jc − p_j)`. Checked against finite differences of its loss in
+/// tests/softmax_poly1.rs.
+pub fn hard_poly1(z: &[f32], c: usize, gamma: f32, alpha_c: f32, eps: f32) -> Poly1Row {
+    let z: Vec<f64> = z.iter().map(|&v| f64::from(v)).collect();
+    let (g, a, e) = (f64::from(gamma), f64::from(alpha_c), f64::from(eps));
+    let probs = probabilities(&z);
+    let (log_p, q, p) = probs[c];
+    let d = log_excess(q, -log_p);
+    let m = if g == 0.0 { 1.0 } else { q.powf(g) };
+    let a_eps = a + e;
+    let big_p = a * d + a_eps * q;
+    let big_p_mag = a * d + a_eps.abs() * q;
+    let loss = if a == 0.0 && e == 0.0 { 0.0 } else { m * big_p };
+    // γ·p·q^(γ−1)·P, → 0 as q → 0 for γ > 0 (P ~ (α_c + ε)·q); absent at γ = 0.
+    let second = |pp: f64| {
+        if g == 0.0 || q == 0.0 {
+            0.0
+        } else {
+            g * p * q.powf(g - 1.0) * pp
+        }
+    };
+    let scale = -m * (a_eps - e * q) - second(big_p);
+    // The kernels' terms: `α_c + ε·p` for ε >= 0, `(α_c + ε) − ε·q` below (mixed only where
+    // `α_c + ε < 0`).
+    let first_mag = if e >= 0.0 {
+        a + e * p
+    } else {
+        a_eps.abs() + e.abs() * q
+    };
+    let scale_mag = m * first_mag + second(big_p_mag);
+    let grad = (0..z.len())
+        .map(|j| {
+            if j == c {
+                scale * q
+            } else {
+                -scale * probs[j].2
+            }
+        })
+        .collect();
+    let grad_scale = (0..z.len())
+        .map(|j| {
+            if j == c {
+                scale_mag * q
+            } else {
+                scale_mag * probs[j].2
+            }
+        })
+        .collect();
+    Poly1Row {
+        loss,
+        grad,
+        loss_scale: m * big_p_mag,
+        grad_scale,
+    }
+}

@@ -58,6 +58,31 @@ pub fn grid() -> Vec<(VariantConfig, &'static [f32])> {
             BINARY,
         ));
     }
+    for gamma in [0.0, 1.0, 2.0, 0.5] {
+        for alpha in [None, Some(0.25)] {
+            for epsilon in [-1.0, 1.0, 2.0] {
+                g.push((
+                    VariantConfig::Poly1 {
+                        gamma,
+                        alpha,
+                        epsilon,
+                    },
+                    UNIT,
+                ));
+            }
+            for threshold in [0.5, 1.0, 0.25] {
+                g.push((
+                    VariantConfig::Reduced {
+                        gamma,
+                        alpha,
+                        threshold,
+                    },
+                    UNIT,
+                ));
+            }
+            g.push((VariantConfig::Normalized { gamma, alpha }, UNIT));
+        }
+    }
     g
 }
 
@@ -114,6 +139,31 @@ fn reference_at(config: &VariantConfig, x: f64, t: f64) -> Value {
             f64::from(gamma_neg),
             f64::from(clip),
         ),
+        VariantConfig::Poly1 {
+            gamma,
+            alpha,
+            epsilon,
+        } => super::options::poly1(
+            x,
+            t,
+            f64::from(gamma),
+            alpha.map(f64::from),
+            f64::from(epsilon),
+        ),
+        VariantConfig::Reduced {
+            gamma,
+            alpha,
+            threshold,
+        } => super::options::reduced(
+            x,
+            t,
+            f64::from(gamma),
+            alpha.map(f64::from),
+            f64::from(threshold),
+        ),
+        VariantConfig::Normalized { gamma, alpha } => {
+            super::options::normalized_one(x, t, f64::from(gamma), alpha.map(f64::from))
+        }
     }
 }
 
@@ -144,9 +194,19 @@ pub fn measure(kernel: Kernel, config: &VariantConfig, t: f32) -> Worst {
     let targets = vec![t; x.len()];
     let mut loss = vec![0.0f32; x.len()];
     let mut grad = vec![0.0f32; x.len()];
-    config
-        .run(kernel, &x, &targets, &mut loss, &mut grad)
-        .unwrap();
+    if matches!(config, VariantConfig::Normalized { .. }) {
+        // The normaliser is the slice's: one element per call, as the reference.
+        for i in 0..x.len() {
+            let (l, g) = (&mut loss[i..=i], &mut grad[i..=i]);
+            config
+                .run(kernel, &x[i..=i], &targets[i..=i], l, g)
+                .unwrap();
+        }
+    } else {
+        config
+            .run(kernel, &x, &targets, &mut loss, &mut grad)
+            .unwrap();
+    }
     let mut worst = Worst::default();
     for i in 0..x.len() {
         let want = reference(config, x[i], t);

@@ -2,4 +2,5 @@
 //! their independent `f64` references and the accuracy grid measured against them.
 
 pub mod accuracy;
+pub mod options;
 pub mod reference;
