@@ -421,3 +421,22 @@ fn named_hyper_parameters_and_counted_means() {
     assert_eq!(Reduction::default(), Reduction::Mean);
     assert_eq!(Operand::Alpha.to_string(), "alpha");
 }
+
+/// Fuzzing found (target `sigmoid`): `Reduction::MeanOver(f32::MAX)` gave a NaN loss (even
+/// for no elements) and NaN gradients: the division's refinement split the divisor, and the
+/// split overflowed. The loss is now the plain quotient: 0 for no elements, and a gradient
+/// scaled by `1 / f32::MAX`.
+#[test]
+fn huge_normaliser_gives_no_nan() {
+    for kernel in KERNELS {
+        let fl = SigmoidFocal::RETINANET.with_kernel(kernel);
+        let huge = Reduction::MeanOver(f32::MAX);
+        assert_eq!(fl.loss(&[], &[0u8; 0], huge), Ok(0.0));
+        let mut grad = [0.0f32; 2];
+        let loss = fl
+            .loss_and_grad(&[0.5, -3.0], &[1u8, 0], huge, &mut grad)
+            .unwrap();
+        assert!(loss.is_finite() && loss >= 0.0, "{kernel:?}: {loss}");
+        assert!(grad.iter().all(|g| g.is_finite()), "{kernel:?}: {grad:?}");
+    }
+}
