@@ -440,3 +440,31 @@ fn huge_normaliser_gives_no_nan() {
         assert!(grad.iter().all(|g| g.is_finite()), "{kernel:?}: {grad:?}");
     }
 }
+
+/// Fuzzing found (target `sigmoid`, `Kernel::Libm`): an easy example with a huge margin and
+/// a γ taken through `exp(−γ·softplus(z))` (γ = 0.80773634, x = −1.088476e19, t = 0) gave a
+/// NaN loss. The exponent `−γ·relu` is carried exactly as `hi + lo`, and beyond about 2^31
+/// the rounding error `lo` itself overflows `e^lo` while `e^hi` is 0: `0·∞`. `Kernel::Libm`'s
+/// `e^(hi + lo)` now takes the limit of the sum out of range, as `Kernel::Simd`'s does. The
+/// factor underflows, so loss and gradient are exactly the reference's 0.
+#[test]
+fn huge_margin_with_real_gamma_gives_zero_not_nan() {
+    for kernel in KERNELS {
+        for gamma in [0.807_736_34, 0.25, 2.5, 3.0, 5.0, 1000.5] {
+            let fl = SigmoidFocal::new(gamma, None).unwrap().with_kernel(kernel);
+            for x in [-1.088_476e19_f32, -3.0e9, -1.0e12, -f32::MAX] {
+                for (x, t) in [(x, 0.0f32), (-x, 1.0)] {
+                    let (want, want_grad) = sigmoid_focal(x, t, gamma, None);
+                    let mut grad = [1.0f32];
+                    let loss = fl
+                        .loss_and_grad(&[x], &[t], Reduction::Sum, &mut grad)
+                        .unwrap();
+                    let at = format!("{kernel:?} γ {gamma} x {x} t {t}");
+                    assert_eq!((want, want_grad), (0.0, 0.0), "reference at {at}");
+                    assert_eq!(loss, 0.0, "{at}");
+                    assert_eq!(grad[0], 0.0, "{at}");
+                }
+            }
+        }
+    }
+}
