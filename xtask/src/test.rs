@@ -11,7 +11,7 @@ use crate::{capi, cross, install};
 
 /// Run every check CI runs, in order, stopping at the first failure
 ///
-/// rustfmt, clippy (default and defmt features), cargo test, no-default and defmt builds,
+/// rustfmt, clippy (default and defmt features), cargo test, the fuzz smoke (the seed corpus of `fuzz/` replayed), no-default and defmt builds,
 /// rustdoc with -D warnings, bench build, the packaged crate unpacked and built, the C API
 /// on the host (header drift, the C test, the examples' Makefile and CMake builds), the
 /// determinism test on SSE2 and AVX2 builds (x86_64 hosts) and with 8 and 1 lanes, then (left
@@ -128,6 +128,15 @@ fn plan(args: &Args) -> Vec<Stage> {
             "clippy -p focal-loss --all-targets --features defmt -- -D warnings",
         ),
         cargo("test", "test --workspace"),
+        Stage {
+            hint: "a seed input fails its checks: `cargo run --release --manifest-path \
+                   fuzz/Cargo.toml --example replay -- <target> <file>` shows why"
+                .into(),
+            ..cargo(
+                "fuzz smoke (the seed corpus replayed through every target's checks)",
+                crate::fuzz::SMOKE,
+            )
+        },
         cargo(
             "build, no default features",
             "build -p focal-loss --no-default-features",
@@ -269,12 +278,13 @@ mod tests {
     use super::*;
 
     /// The host stages, exactly as `--list` prints them (without inherited `RUSTFLAGS`).
-    const HOST_STAGES: [&str; 15] = [
+    const HOST_STAGES: [&str; 16] = [
         "rustfmt: cargo fmt --all --check",
         "rustfmt, firmware: cargo fmt --manifest-path firmware/Cargo.toml --check",
         "clippy: cargo clippy --workspace --all-targets -- -D warnings",
         "clippy, defmt feature: cargo clippy -p focal-loss --all-targets --features defmt -- -D warnings",
         "test: cargo test --workspace",
+        "fuzz smoke (the seed corpus replayed through every target's checks): cargo test --manifest-path fuzz/Cargo.toml --test corpus --target-dir target",
         "build, no default features: cargo build -p focal-loss --no-default-features",
         "build, defmt feature: cargo build -p focal-loss --features defmt",
         "rustdoc: RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss --no-deps --all-features",
@@ -310,8 +320,8 @@ mod tests {
         assert_eq!(lines(&host_only), host_stages);
         // The cross stages' commands depend on which toolchain this machine has.
         let all = lines(&Args::default());
-        assert_eq!(all.len(), 20);
-        assert_eq!(all[..15], host_stages);
+        assert_eq!(all.len(), 21);
+        assert_eq!(all[..16], host_stages);
         let cross = [
             "--target thumbv6m-none-eabi",
             "-p focal-loss-c --release --features panic-check",
@@ -319,7 +329,7 @@ mod tests {
             "--target riscv32imac-unknown-none-elf --target riscv32imafc-unknown-none-elf",
             "--target aarch64-unknown-linux-gnu",
         ];
-        for (stage, part) in plan(&Args::default())[15..].iter().zip(cross) {
+        for (stage, part) in plan(&Args::default())[16..].iter().zip(cross) {
             assert!(stage.display().contains(part), "{}: {part}", stage.name);
         }
     }
