@@ -576,7 +576,11 @@ fn quality_focal_at_a_huge_margin_gives_zero_not_nan() {
     for kernel in KERNELS {
         for beta in [4.918_745_5, 0.5, 3.0] {
             let qfl = QualityFocal::new(beta).unwrap().with_kernel(kernel);
-            for (x, q) in [(-1.904_581e17_f32, 0.0f32), (1.904_581e17, 1.0), (-3.0e9, 0.0)] {
+            for (x, q) in [
+                (-1.904_581e17_f32, 0.0f32),
+                (1.904_581e17, 1.0),
+                (-3.0e9, 0.0),
+            ] {
                 let want = r::quality_focal(f64::from(x), f64::from(q), f64::from(beta));
                 let mut grad = [1.0f32];
                 let loss = qfl
