@@ -38,7 +38,10 @@ pub(crate) trait KernelMath: BasicOps {
     /// [`SimdF32::store_columns`], the inverse of [`load_columns`](Self::load_columns).
     fn store_columns(columns: &[Self], rows: &mut [f32]);
     fn exp(self) -> Self;
-    /// `e^(hi + lo)` for an exponent carried as an unevaluated sum (`lo` finite and small).
+    /// `e^(hi + lo)` for an exponent carried as an unevaluated sum (`lo` finite, small
+    /// beside `hi` or of the sign of `hi`). Where `hi + lo` is out of range the result is its
+    /// limit, 0 or +∞, however the sum is split: the rounding error of a huge `hi` can be
+    /// huge too (`2^104` at `f32::MAX`).
     fn exp_sum(hi: Self, lo: Self) -> Self;
     /// [`exp_sum`](Self::exp_sum) for a two-sum `hi + lo <= 0` (`lo` the rounding error of
     /// `hi`, or anything, NaN included, where `hi = −∞`): the same values, fewer operations.
@@ -127,9 +130,19 @@ impl KernelMath for f32 {
     fn exp(self) -> Self {
         expf(self)
     }
+    /// Out of range the sum alone decides, as in `Kernel::Simd`: `e^hi · e^lo` would be
+    /// `0 · ∞ = NaN` where `hi` underflows and its rounding error `lo` is above 88.7 (the
+    /// error of any `hi` below about `−2^31`).
     #[inline(always)]
     fn exp_sum(hi: Self, lo: Self) -> Self {
-        expf(hi) * expf(lo)
+        let sum = hi + lo;
+        if sum < crate::approx::EXP_UNDERFLOW_AT {
+            0.0
+        } else if sum > crate::approx::EXP_OVERFLOW_AT {
+            f32::INFINITY
+        } else {
+            expf(hi) * expf(lo)
+        }
     }
     /// `lo` is left out where `hi = −∞` (where the exponential is 0 whatever `lo` is).
     #[inline(always)]

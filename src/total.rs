@@ -81,7 +81,9 @@ impl Pair {
         };
         let (hi, lo) = (self.hi * scale, self.lo * scale);
         let q = hi / d.hi;
-        if q.is_nan() || q.abs() > REFINE_MAX {
+        // Dekker's split of a quotient or divisor above `REFINE_MAX` would overflow (and
+        // turn even `0 / f32::MAX` into NaN): such a quotient is the one rounded division.
+        if q.is_nan() || q.abs() > REFINE_MAX || d.hi.abs() > REFINE_MAX {
             return q * unscale;
         }
         let (p, p_error) = two_product(q, d.hi);
@@ -127,6 +129,22 @@ impl Divisor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzzing found `Reduction::MeanOver(f32::MAX)` giving NaN: Dekker's split of the
+    /// divisor overflowed. A huge divisor now takes the plain quotient.
+    #[test]
+    fn huge_divisors_give_the_plain_quotient() {
+        for d in [f32::MAX, 1.0e31, 3.0e38] {
+            let d = Divisor::of(d);
+            assert_eq!(Pair::ZERO.divided_by(d), 0.0);
+            assert_eq!(d.reciprocal(), 1.0 / d.hi);
+            let p = Pair {
+                hi: 1.0e30,
+                lo: 0.0,
+            };
+            assert_eq!(p.divided_by(d), 1.0e30 / d.hi);
+        }
+    }
 
     /// The pair's value in `f64` (exact: two `f32` of nearby exponents).
     fn value(p: Pair) -> f64 {

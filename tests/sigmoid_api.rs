@@ -421,3 +421,50 @@ fn named_hyper_parameters_and_counted_means() {
     assert_eq!(Reduction::default(), Reduction::Mean);
     assert_eq!(Operand::Alpha.to_string(), "alpha");
 }
+
+/// Fuzzing found (target `sigmoid`): `Reduction::MeanOver(f32::MAX)` gave a NaN loss (even
+/// for no elements) and NaN gradients: the division's refinement split the divisor, and the
+/// split overflowed. The loss is now the plain quotient: 0 for no elements, and a gradient
+/// scaled by `1 / f32::MAX`.
+#[test]
+fn huge_normaliser_gives_no_nan() {
+    for kernel in KERNELS {
+        let fl = SigmoidFocal::RETINANET.with_kernel(kernel);
+        let huge = Reduction::MeanOver(f32::MAX);
+        assert_eq!(fl.loss(&[], &[0u8; 0], huge), Ok(0.0));
+        let mut grad = [0.0f32; 2];
+        let loss = fl
+            .loss_and_grad(&[0.5, -3.0], &[1u8, 0], huge, &mut grad)
+            .unwrap();
+        assert!(loss.is_finite() && loss >= 0.0, "{kernel:?}: {loss}");
+        assert!(grad.iter().all(|g| g.is_finite()), "{kernel:?}: {grad:?}");
+    }
+}
+
+/// Fuzzing found (target `sigmoid`, `Kernel::Libm`): an easy example with a huge margin and
+/// a γ taken through `exp(−γ·softplus(z))` (γ = 0.80773634, x = −1.088476e19, t = 0) gave a
+/// NaN loss. The exponent `−γ·relu` is carried exactly as `hi + lo`, and beyond about 2^31
+/// the rounding error `lo` itself overflows `e^lo` while `e^hi` is 0: `0·∞`. `Kernel::Libm`'s
+/// `e^(hi + lo)` now takes the limit of the sum out of range, as `Kernel::Simd`'s does. The
+/// factor underflows, so loss and gradient are exactly the reference's 0.
+#[test]
+fn huge_margin_with_real_gamma_gives_zero_not_nan() {
+    for kernel in KERNELS {
+        for gamma in [0.807_736_34, 0.25, 2.5, 3.0, 5.0, 1000.5] {
+            let fl = SigmoidFocal::new(gamma, None).unwrap().with_kernel(kernel);
+            for x in [-1.088_476e19_f32, -3.0e9, -1.0e12, -f32::MAX] {
+                for (x, t) in [(x, 0.0f32), (-x, 1.0)] {
+                    let (want, want_grad) = sigmoid_focal(x, t, gamma, None);
+                    let mut grad = [1.0f32];
+                    let loss = fl
+                        .loss_and_grad(&[x], &[t], Reduction::Sum, &mut grad)
+                        .unwrap();
+                    let at = format!("{kernel:?} γ {gamma} x {x} t {t}");
+                    assert_eq!((want, want_grad), (0.0, 0.0), "reference at {at}");
+                    assert_eq!(loss, 0.0, "{at}");
+                    assert_eq!(grad[0], 0.0, "{at}");
+                }
+            }
+        }
+    }
+}

@@ -789,3 +789,42 @@ fn bad_weights_are_errors() {
         })
     ));
 }
+
+/// Fuzzing found (target `softmax`, `Kernel::Libm`): the row
+/// `[96.375, f32::MAX, 0, …, 0]` gave a NaN loss. `z − m` is carried exactly as `hi + lo`;
+/// for `z = 96.375`, `hi = −f32::MAX` and `lo = 96.375`, and `e^hi · e^lo` was `0·∞`.
+/// `Kernel::Libm`'s `e^(hi + lo)` now takes the limit of the sum out of range (0 here), as
+/// `Kernel::Simd`'s does. Every target's loss matches the `f64` reference (`f32::MAX`
+/// rounded, or 0 at the maximum) and the gradient is finite.
+#[test]
+fn logits_an_f32_max_apart_give_no_nan() {
+    let mut row = [0.0f32; 13];
+    row[0] = 96.375;
+    row[1] = f32::MAX;
+    let fl = SoftmaxFocal::new(13, 2.0).unwrap();
+    for kernel in KERNELS {
+        let fl = fl.with_kernel(kernel);
+        for c in 0..13u8 {
+            let (want, want_grad) = reference::hard(&row, usize::from(c), 2.0, 1.0);
+            let mut loss = [0.0f32];
+            fl.loss_per_element(&row, &[c], &mut loss).unwrap();
+            let at = format!("{kernel:?} target {c}");
+            assert!(
+                testkit::ulp::check(loss[0], want, want, 16.0).is_ok(),
+                "{at}: loss {} vs {want}",
+                loss[0]
+            );
+            let mut grad = [0.0f32; 13];
+            let total = fl
+                .loss_and_grad(&row, &[c], Reduction::Sum, &mut grad)
+                .unwrap();
+            assert_eq!(total.to_bits(), loss[0].to_bits(), "{at}");
+            for (j, (&g, &w)) in grad.iter().zip(&want_grad).enumerate() {
+                assert!(
+                    testkit::ulp::check(g, w, w.abs(), 16.0).is_ok(),
+                    "{at}: dL/dz_{j} {g} vs {w}"
+                );
+            }
+        }
+    }
+}

@@ -565,3 +565,32 @@ fn gradients_through_subnormal_sigmoids_keep_the_bound() {
         }
     }
 }
+
+/// Fuzzing found (target `variants`, `Kernel::Libm`): Quality Focal Loss with β = 4.9187455
+/// at `x = −1.904581e17`, `q = 0` gave a NaN loss, through the focal loss's
+/// `exp(−β·softplus(z))` carried as `hi + lo`, whose rounding error `lo` overflowed `e^lo`
+/// while `e^hi` was 0 (see `tests/sigmoid_api.rs`, `huge_margin_with_real_gamma_gives_zero_not_nan`).
+/// The loss and gradient are the reference's 0.
+#[test]
+fn quality_focal_at_a_huge_margin_gives_zero_not_nan() {
+    for kernel in KERNELS {
+        for beta in [4.918_745_5, 0.5, 3.0] {
+            let qfl = QualityFocal::new(beta).unwrap().with_kernel(kernel);
+            for (x, q) in [
+                (-1.904_581e17_f32, 0.0f32),
+                (1.904_581e17, 1.0),
+                (-3.0e9, 0.0),
+            ] {
+                let want = r::quality_focal(f64::from(x), f64::from(q), f64::from(beta));
+                let mut grad = [1.0f32];
+                let loss = qfl
+                    .loss_and_grad(&[x], &[q], Reduction::Sum, &mut grad)
+                    .unwrap();
+                let at = format!("{kernel:?} β {beta} x {x} q {q}");
+                assert_eq!((want.loss, want.grad), (0.0, 0.0), "reference at {at}");
+                assert_eq!(loss, 0.0, "{at}");
+                assert_eq!(grad[0], 0.0, "{at}");
+            }
+        }
+    }
+}

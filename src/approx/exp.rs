@@ -18,8 +18,8 @@ const ROUND_MAGIC: f32 = 12_582_912.0;
 const LOG2_E: f32 = core::f32::consts::LOG2_E;
 /// Below this `e^x` rounds to 0; above `OVERFLOW_AT` it is +∞. Clamping the exponent there
 /// keeps `k` in range and yields those limits.
-const UNDERFLOW_AT: f32 = -104.0;
-const OVERFLOW_AT: f32 = 89.0;
+pub(crate) const UNDERFLOW_AT: f32 = -104.0;
+pub(crate) const OVERFLOW_AT: f32 = 89.0;
 
 /// Taylor coefficients 1/2!, 1/3!, ..., 1/7!.
 const C2: f32 = 1.0 / 2.0;

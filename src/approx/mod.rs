@@ -14,7 +14,8 @@ mod exp;
 mod ln;
 
 pub(crate) use exp::{
-    exp as exp_lanes, exp_sum as exp_sum_lanes, exp_sum_nonpositive as exp_sum_nonpositive_lanes,
+    OVERFLOW_AT as EXP_OVERFLOW_AT, UNDERFLOW_AT as EXP_UNDERFLOW_AT, exp as exp_lanes,
+    exp_sum as exp_sum_lanes, exp_sum_nonpositive as exp_sum_nonpositive_lanes,
 };
 pub(crate) use ln::{
     ln as ln_lanes, log1p_from_ln as log1p_from_ln_lanes, log1p_unit as log1p_unit_lanes,

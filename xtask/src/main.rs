@@ -10,6 +10,7 @@ mod cargo;
 mod cross;
 mod elf;
 mod embedded_report;
+mod fuzz;
 mod host;
 mod install;
 mod markdown;
@@ -34,6 +35,7 @@ enum Cli {
     BenchReport(bench_report::Args),
     Capi(capi::Args),
     EmbeddedReport(embedded_report::Args),
+    Fuzz(fuzz::Args),
     Roofline(roofline::Args),
     TrainOnDevice(train_device::Args),
 }
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Cli::BenchReport(args) => bench_report::run(args),
         Cli::Capi(args) => capi::run(args),
         Cli::EmbeddedReport(args) => embedded_report::run(args),
+        Cli::Fuzz(args) => fuzz::run(args),
         Cli::Roofline(args) => roofline::run(args),
         Cli::TrainOnDevice(args) => train_device::run(args),
     };
@@ -96,6 +99,9 @@ mod tests {
         assert!(bench.contains("criterion_args: [\"--quick\", \"loss/\"]"));
         assert!(parse("embedded-report --no-build --out x.md").is_some());
         assert!(parse("train-on-device --no-build").is_some());
+        let fuzz = parse("fuzz --seconds 5 --out r.md --target softmax").unwrap();
+        assert!(fuzz.contains("seconds: 5") && fuzz.contains("targets: [\"softmax\"]"));
+        assert!(parse("fuzz").unwrap().contains("seconds: 60"));
         assert!(
             parse("capi --header").is_some() && parse("capi --no-build --print-only").is_some()
         );
@@ -113,6 +119,7 @@ mod tests {
             "roofline --max-n",
             "roofline --max-n many",
             "roofline --only avx2",
+            "fuzz --seconds soon",
         ];
         for line in wrong {
             assert_eq!(parse(line), None, "`{line}` must not parse");

@@ -11,11 +11,12 @@ use crate::{capi, cross, install, msrv};
 
 /// Run every check CI runs, in order, stopping at the first failure
 ///
-/// rustfmt, clippy (default and defmt features), cargo test, no-default and defmt builds,
-/// rustdoc with -D warnings, bench build, the packaged crate unpacked and built, the C API
-/// on the host (header drift, the C test, the examples' Makefile and CMake builds), the
-/// host's no-panic proof (`nopanic/`), the MSRV build, the determinism test on SSE2 and AVX2
-/// builds (x86_64 hosts) and with 8 and 1 lanes, then (left out by `--host`) no_std builds for
+/// rustfmt, clippy (default and defmt features), cargo test, the fuzz smoke (the seed corpus
+/// of `fuzz/` replayed), no-default and defmt builds, rustdoc with -D warnings, bench build,
+/// the packaged crate unpacked and built, the C API on the host (header drift, the C test,
+/// the examples' Makefile and CMake builds), the host's no-panic proof (`nopanic/`), the
+/// MSRV build, the determinism test on SSE2 and AVX2 builds (x86_64 hosts) and with 8 and 1
+/// lanes, then (left out by `--host`) no_std builds for
 /// Cortex-M0/M3/M4F/M33, the C API's libraries for them (linked with a panic handler that
 /// cannot link; the C test on the M4F under qemu), the on-device check firmware (and its
 /// no-panic proof programs) on each and on the Cortex-M55 (MPS3 AN547, one lane; its library
@@ -120,11 +121,11 @@ fn plan(args: &Args) -> Vec<Stage> {
     let mut stages = vec![
         cargo("rustfmt", "fmt --all --check"),
         Stage {
-            cmds: ["firmware", "nopanic"]
+            cmds: ["firmware", "fuzz", "nopanic"]
                 .map(|dir| CargoCmd::new(&format!("fmt --manifest-path {dir}/Cargo.toml --check")))
                 .into(),
             ..cargo(
-                "rustfmt, firmware and nopanic",
+                "rustfmt, firmware, fuzz and nopanic",
                 "fmt --manifest-path firmware/Cargo.toml --check",
             )
         },
@@ -134,6 +135,15 @@ fn plan(args: &Args) -> Vec<Stage> {
             "clippy -p focal-loss --all-targets --features defmt -- -D warnings",
         ),
         cargo("test", "test --workspace"),
+        Stage {
+            hint: "a seed input fails its checks: `cargo run --release --manifest-path \
+                   fuzz/Cargo.toml --example replay -- <target> <file>` shows why"
+                .into(),
+            ..cargo(
+                "fuzz smoke (the seed corpus replayed through every target's checks)",
+                crate::fuzz::SMOKE,
+            )
+        },
         cargo(
             "build, no default features",
             "build -p focal-loss --no-default-features",
@@ -296,12 +306,13 @@ mod tests {
     use super::*;
 
     /// The host stages, exactly as `--list` prints them (without inherited `RUSTFLAGS`).
-    const HOST_STAGES: [&str; 17] = [
+    const HOST_STAGES: [&str; 18] = [
         "rustfmt: cargo fmt --all --check",
-        "rustfmt, firmware and nopanic: cargo fmt --manifest-path firmware/Cargo.toml --check && cargo fmt --manifest-path nopanic/Cargo.toml --check",
+        "rustfmt, firmware, fuzz and nopanic: cargo fmt --manifest-path firmware/Cargo.toml --check && cargo fmt --manifest-path fuzz/Cargo.toml --check && cargo fmt --manifest-path nopanic/Cargo.toml --check",
         "clippy: cargo clippy --workspace --all-targets -- -D warnings",
         "clippy, defmt feature: cargo clippy -p focal-loss --all-targets --features defmt -- -D warnings",
         "test: cargo test --workspace",
+        "fuzz smoke (the seed corpus replayed through every target's checks): cargo test --manifest-path fuzz/Cargo.toml --test corpus --target-dir target",
         "build, no default features: cargo build -p focal-loss --no-default-features",
         "build, defmt feature: cargo build -p focal-loss --features defmt",
         "rustdoc: RUSTDOCFLAGS=\"-D warnings\" cargo doc -p focal-loss --no-deps --all-features",
@@ -339,8 +350,8 @@ mod tests {
         assert_eq!(lines(&host_only), host_stages);
         // The cross stages' commands depend on which toolchain this machine has.
         let all = lines(&Args::default());
-        assert_eq!(all.len(), 22);
-        assert_eq!(all[..17], host_stages);
+        assert_eq!(all.len(), 23);
+        assert_eq!(all[..18], host_stages);
         let cross = [
             "--target thumbv6m-none-eabi",
             "-p focal-loss-c --release --features panic-check",
@@ -348,7 +359,7 @@ mod tests {
             "--target riscv32imac-unknown-none-elf --target riscv32imafc-unknown-none-elf",
             "--target aarch64-unknown-linux-gnu",
         ];
-        for (stage, part) in plan(&Args::default())[17..].iter().zip(cross) {
+        for (stage, part) in plan(&Args::default())[18..].iter().zip(cross) {
             assert!(stage.display().contains(part), "{}: {part}", stage.name);
         }
     }

@@ -1,0 +1,449 @@
+//! Fuzz target `softmax`: [`SoftmaxFocal`]'s six entry points (loss, per-element, loss and
+//! gradient, each plain and weighted), both layouts, every class-index type (`i64`, `i32`,
+//! `u32`, `u16`, `u8`, `usize`) and soft `f32` targets, per-class α, an ignore index, any γ,
+//! C, reduction and slices.
+
+use crate::decode;
+use crate::expect::{self, Entry, Shape, SoftmaxTargets};
+use crate::tolerance::{EPS, SUM_ULPS, allowance, ulp, within};
+use arbitrary::{Arbitrary, Result, Unstructured};
+use focal_loss::{FocalError, Kernel, Layout, Operand, Reduction, SoftmaxFocal, SoftmaxTarget};
+use testkit::softmax::reference;
+
+/// Decodes `data` into a case and checks it (see the crate docs).
+pub fn check(data: &[u8]) {
+    let _ = run(&mut Unstructured::new(data));
+}
+
+/// The per-kernel bound of `tests/softmax_accuracy.rs`: 16 ULP for γ ∈ {0, 1, 2, 3};
+/// other γ take `exp(γ·ln(1 − p_c))` with a rounded `ln`, whose error `exp` scales by
+/// `|γ·ln(1 − p_c)|` (for soft targets the largest over the classes with a target).
+pub fn bound(row: &[f32], classes: impl Iterator<Item = usize>, g: f32) -> f64 {
+    if g.fract() == 0.0 && g <= 3.0 {
+        return 16.0;
+    }
+    let z: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = z.iter().map(|&v| (v - m).exp()).collect();
+    let total: f64 = e.iter().sum();
+    let size = classes
+        .map(|c| {
+            let rest: f64 = (0..e.len()).filter(|&j| j != c).map(|j| e[j]).sum();
+            (f64::from(g) * (rest / total).ln()).abs()
+        })
+        .fold(0.0, f64::max);
+    16.0 + if size.is_finite() { size } else { 0.0 }
+}
+
+/// A class-index target type: converts the decoded `i64` (wrapping, as a cast would) and
+/// back to what the library compares (`usize` beyond `i64::MAX` saturates).
+trait Class: SoftmaxTarget + for<'a> Arbitrary<'a> + core::fmt::Debug {
+    fn from_i64(v: i64) -> Self;
+    fn as_i64(self) -> i64;
+}
+
+macro_rules! class {
+    ($($t:ty),*) => {$(
+        impl Class for $t {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+            #[allow(clippy::cast_possible_wrap)]
+            fn as_i64(self) -> i64 {
+                i64::try_from(self).unwrap_or(i64::MAX)
+            }
+        }
+    )*};
+}
+
+class!(i64, i32, u32, u16, u8, usize);
+
+/// A configured loss, its inputs and the entry point.
+struct Case<'a> {
+    fl: SoftmaxFocal<'a>,
+    shape: Shape,
+    logits: &'a [f32],
+    weights: Option<&'a [f32]>,
+    entry: Entry,
+}
+
+impl Case<'_> {
+    /// Calls `entry` with `kernel`, output to `out`.
+    fn call<T: SoftmaxTarget>(
+        &self,
+        kernel: Kernel,
+        entry: Entry,
+        targets: &[T],
+        out: &mut [f32],
+    ) -> Result<Option<f32>, FocalError> {
+        let fl = self.fl.with_kernel(kernel);
+        let x = self.logits;
+        match (entry, self.weights) {
+            (Entry::Loss(r), None) => fl.loss(x, targets, r).map(Some),
+            (Entry::Loss(r), Some(w)) => fl.loss_weighted(x, targets, w, r).map(Some),
+            (Entry::PerElement(_), None) => fl.loss_per_element(x, targets, out).map(|()| None),
+            (Entry::PerElement(_), Some(w)) => fl
+                .loss_per_element_weighted(x, targets, w, out)
+                .map(|()| None),
+            (Entry::AndGrad(r, _), None) => fl.loss_and_grad(x, targets, r, out).map(Some),
+            (Entry::AndGrad(r, _), Some(w)) => {
+                fl.loss_and_grad_weighted(x, targets, w, r, out).map(Some)
+            }
+        }
+    }
+
+    /// Row `p`'s logits, class order.
+    fn row(&self, p: usize) -> Vec<f32> {
+        (0..self.shape.classes)
+            .map(|j| self.logits[self.shape.at(p, j)])
+            .collect()
+    }
+
+    /// Runs the case with both kernels and checks the outcome; `view` is the targets as the
+    /// checks see them, `reference(p)` row `p`'s `(loss, per-class gradient, bound)`, `None`
+    /// for an ignored row; `grad_measured`: the gradient's accuracy is checked.
+    fn check<T: SoftmaxTarget>(
+        &self,
+        targets: &[T],
+        view: SoftmaxTargets,
+        reference: impl Fn(usize, &[f32]) -> Option<(f64, Vec<f64>, f64)>,
+        grad_measured: bool,
+    ) {
+        let entry = self.entry;
+        let want = expect::softmax(
+            entry,
+            self.shape,
+            self.fl
+                .ignore_index()
+                .filter(|_| matches!(view, SoftmaxTargets::Classes(_))),
+            self.logits,
+            view,
+            self.weights,
+        );
+        let out_len = entry.output().map_or(0, |(_, n)| n);
+        let mut outs = [vec![0.0f32; out_len], vec![0.0f32; out_len]];
+        let mut values = [None; 2];
+        for (k, kernel) in [Kernel::Simd, Kernel::Libm].into_iter().enumerate() {
+            let got = self.call(kernel, entry, targets, &mut outs[k]);
+            assert!(
+                expect::same(&got.map(|_| ()), &want.map(|_| ())),
+                "{kernel:?} {entry:?} {:?}: got {got:?}, want {want:?}",
+                self.fl
+            );
+            values[k] = got.ok().flatten();
+        }
+        let Ok(counted) = want else { return };
+        let rows = self.logits.len() / self.shape.classes;
+        let weight = |p: usize| self.weights.map_or(1.0, |w| f64::from(w[p]));
+        let extra = if self.weights.is_some() { 2.0 } else { 0.0 };
+        let mut elements = [vec![0.0f32; rows], vec![0.0f32; rows]];
+        for (k, kernel) in [Kernel::Simd, Kernel::Libm].into_iter().enumerate() {
+            let r = self.call(kernel, Entry::PerElement(rows), targets, &mut elements[k]);
+            assert!(r.is_ok(), "{kernel:?}: per-element of a valid input: {r:?}");
+        }
+        let refs: Vec<_> = (0..rows).map(|p| reference(p, &self.row(p))).collect();
+        let (mut allowed_sum, mut magnitude_sum, mut exact_sum) = (0.0, 0.0, 0.0);
+        for p in 0..rows {
+            let (s, l, w) = (elements[0][p], elements[1][p], weight(p));
+            let Some((loss, _, bound)) = &refs[p] else {
+                assert!(s == 0.0 && l == 0.0, "ignored row {p}: losses {s}, {l}");
+                continue;
+            };
+            for v in [s, l] {
+                assert!(
+                    !v.is_nan() && v >= 0.0,
+                    "row {p}: loss {v} (ref {loss}, w {w})"
+                );
+                if loss * w <= f64::from(f32::MAX) / 2.0 {
+                    assert!(v.is_finite(), "row {p}: loss {v}, ref {loss}, w {w}");
+                }
+            }
+            let allowed = allowance(s, l, loss.abs() * w, *bound, extra);
+            assert!(
+                within(s, l, allowed),
+                "row {p} {:?} (w {w}): Simd loss {s} vs Libm {l} (ref {loss}, bound {bound})",
+                self.row(p)
+            );
+            allowed_sum += allowed;
+            magnitude_sum += f64::from(l);
+            exact_sum += loss * w;
+        }
+        let Some(reduction) = entry.reduction() else {
+            for (k, out) in outs.iter().enumerate() {
+                assert!(
+                    out.iter()
+                        .zip(&elements[k])
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "per-element entry and its re-run differ"
+                );
+            }
+            return;
+        };
+        let divisor = match reduction {
+            Reduction::Sum => 1.0,
+            Reduction::Mean => counted.max(1) as f64,
+            Reduction::MeanOver(d) => f64::from(d),
+        };
+        let (Some(s), Some(l)) = (values[0], values[1]) else {
+            panic!("a reducing entry returned no value: {values:?}");
+        };
+        for v in [s, l] {
+            assert!(!v.is_nan(), "{entry:?}: reduced loss NaN");
+            if exact_sum / divisor <= f64::from(f32::MAX) / 4.0 {
+                assert!(
+                    v.is_finite(),
+                    "{entry:?}: reduced {v}, exact {}",
+                    exact_sum / divisor
+                );
+            }
+        }
+        let allowed = (allowed_sum + SUM_ULPS * EPS * magnitude_sum) / divisor
+            + 2.0 * ulp(f64::from(s.abs().max(l.abs())))
+            + f64::from(f32::MIN_POSITIVE);
+        assert!(
+            within(s, l, allowed),
+            "{entry:?}: Simd {s} vs Libm {l} (allowed {allowed})"
+        );
+        if !matches!(entry, Entry::AndGrad(..)) {
+            return;
+        }
+        for p in 0..rows {
+            let w = weight(p) / divisor;
+            for j in 0..self.shape.classes {
+                let i = self.shape.at(p, j);
+                let (s, l) = (outs[0][i], outs[1][i]);
+                let Some((_, grad, bound)) = &refs[p] else {
+                    assert!(s == 0.0 && l == 0.0, "ignored row {p}: grads {s}, {l}");
+                    continue;
+                };
+                for v in [s, l] {
+                    assert!(
+                        !v.is_nan(),
+                        "row {p} class {j}: grad NaN (ref {}, w/n {w})",
+                        grad[j]
+                    );
+                    if (grad[j] * w).abs() <= f64::from(f32::MAX) / 4.0 {
+                        assert!(
+                            v.is_finite(),
+                            "row {p} class {j}: grad {v} (ref {}, w/n {w})",
+                            grad[j]
+                        );
+                    }
+                }
+                if grad_measured {
+                    assert!(
+                        within(s, l, allowance(s, l, grad[j].abs() * w, *bound, 4.0)),
+                        "row {p} {:?} class {j} (w/n {w}): Simd grad {s} vs Libm {l} (ref {}, bound {bound})",
+                        self.row(p),
+                        grad[j]
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A config: C, γ, α, ignore index, layout; `Err` (checked against the documented rules)
+/// where the builder rejects them.
+fn config<'a>(
+    u: &mut Unstructured,
+    alpha: &'a mut Vec<f32>,
+) -> Result<Option<(SoftmaxFocal<'a>, Shape)>> {
+    let classes = match u.int_in_range(0u8..=15)? {
+        0 => u.arbitrary::<usize>()?,
+        1 => u.int_in_range(0..=1)?,
+        2 | 3 => u.int_in_range(13..=40)?,
+        _ => u.int_in_range(2..=12)?,
+    };
+    let gamma = decode::exponent(u)?;
+    let built = SoftmaxFocal::new(classes, gamma);
+    let want = if !(2..=1 << 24).contains(&classes) {
+        Err(FocalError::InvalidNumClasses {
+            num_classes: classes,
+        })
+    } else if !(gamma.is_finite() && gamma >= 0.0) {
+        Err(FocalError::InvalidGamma { gamma })
+    } else {
+        Ok(())
+    };
+    assert!(
+        expect::same(&built.map(|_| ()), &want),
+        "new({classes}, {gamma}): {built:?}"
+    );
+    let Ok(mut fl) = built else { return Ok(None) };
+    if u.ratio(1u8, 3)? {
+        let len = decode::length(u, classes.min(64), true)?;
+        *alpha = decode::values(u, len, |u| decode::weight(u, true))?;
+        let built = fl.with_alpha(alpha);
+        let want = expect::length(Operand::Alpha, classes, alpha.len()).and_then(|()| match alpha
+            .iter()
+            .position(|a| !(a.is_finite() && *a >= 0.0))
+        {
+            Some(class) => Err(FocalError::InvalidClassAlpha {
+                class,
+                value: alpha[class],
+            }),
+            None => Ok(()),
+        });
+        assert!(
+            expect::same(&built.map(|_| ()), &want),
+            "with_alpha({alpha:?}): {built:?}"
+        );
+        let Ok(with) = built else { return Ok(None) };
+        fl = with;
+    }
+    if u.arbitrary()? {
+        let ignore = match u.int_in_range(0u8..=3)? {
+            0 => -100,
+            1 => 255,
+            2 => u.arbitrary()?,
+            _ => u.int_in_range(0..=classes as i64)?,
+        };
+        fl = fl.with_ignore_index(ignore);
+    }
+    let spatial = if u.arbitrary()? {
+        let spatial = match u.int_in_range(0u8..=7)? {
+            0 => u.arbitrary()?,
+            1 => 0,
+            _ => u.int_in_range(1..=9)?,
+        };
+        let built = fl.with_layout(Layout::ChannelsFirst { spatial });
+        let want = if spatial == 0 || classes.checked_mul(spatial).is_none() {
+            Err(FocalError::InvalidSpatial { spatial })
+        } else {
+            Ok(())
+        };
+        assert!(
+            expect::same(&built.map(|_| ()), &want),
+            "spatial {spatial}: {built:?}"
+        );
+        let Ok(with) = built else { return Ok(None) };
+        fl = with;
+        spatial
+    } else {
+        1
+    };
+    Ok(Some((
+        fl.with_kernel(decode::kernel(u)?),
+        Shape { classes, spatial },
+    )))
+}
+
+fn run(u: &mut Unstructured) -> Result<()> {
+    let mut alpha = Vec::new();
+    let Some((fl, shape)) = config(u, &mut alpha)? else {
+        return Ok(());
+    };
+    let wild = u.ratio(1u8, 4)?;
+    // Keep a case small: at most 2048 logits.
+    let row = shape.classes.saturating_mul(shape.spatial);
+    if row > 2048 {
+        return Ok(());
+    }
+    let images = u.int_in_range(0..=2048 / row)?.min(6);
+    let len = decode::length(u, images * row, wild)?;
+    let logits = decode::values(u, len, |u| decode::logit(u, wild))?;
+    let rows = len / shape.classes;
+    let weighted = u.arbitrary::<bool>()?;
+    let weights_len = decode::length(u, rows, wild)?;
+    let weights = decode::values(u, weights_len, |u| decode::weight(u, wild))?;
+    let entry = match u.int_in_range(0u8..=2)? {
+        0 => Entry::Loss(decode::reduction(u, wild)?),
+        1 => Entry::PerElement(decode::length(u, rows, wild)?),
+        _ => Entry::AndGrad(decode::reduction(u, wild)?, decode::length(u, len, wild)?),
+    };
+    let case = Case {
+        fl,
+        shape,
+        logits: &logits,
+        weights: weighted.then_some(&weights[..]),
+        entry,
+    };
+    match u.int_in_range(0u8..=6)? {
+        0 => hard::<i64>(u, &case, rows, wild),
+        1 => hard::<i32>(u, &case, rows, wild),
+        2 => hard::<u32>(u, &case, rows, wild),
+        3 => hard::<u16>(u, &case, rows, wild),
+        4 => hard::<u8>(u, &case, rows, wild),
+        5 => hard::<usize>(u, &case, rows, wild),
+        _ => soft(u, &case, wild),
+    }
+}
+
+/// Class-index targets of type `T`.
+fn hard<T: Class>(u: &mut Unstructured, case: &Case, rows: usize, wild: bool) -> Result<()> {
+    let (classes, ignore) = (case.shape.classes, case.fl.ignore_index());
+    let len = decode::length(u, rows, wild)?;
+    let targets: Vec<T> = decode::values(u, len, |u| {
+        Ok(if decode::anything(u, wild)? {
+            T::arbitrary(u)?
+        } else if let Some(i) = ignore.filter(|_| u.ratio(1u8, 8).unwrap_or(false)) {
+            T::from_i64(i)
+        } else {
+            T::from_i64(u.int_in_range(0..=classes as i64 - 1)?)
+        })
+    })?;
+    let view: Vec<i64> = targets.iter().map(|&t| t.as_i64()).collect();
+    let alpha = case.fl.alpha();
+    let gamma = case.fl.gamma();
+    case.check(
+        &targets,
+        SoftmaxTargets::Classes(&view),
+        |p, row| {
+            let c = view[p];
+            if Some(c) == ignore {
+                return None;
+            }
+            let c = c as usize;
+            let (loss, grad) = reference::hard(row, c, gamma, alpha.map_or(1.0, |a| a[c]));
+            Some((loss, grad, bound(row, core::iter::once(c), gamma)))
+        },
+        true,
+    );
+    Ok(())
+}
+
+/// Soft (probability) targets, one per logit: rows that sum to 1 (in `f32`), or in a wild
+/// case sometimes anything in [0, 1] or beyond.
+fn soft(u: &mut Unstructured, case: &Case, wild: bool) -> Result<()> {
+    let shape = case.shape;
+    let n = case.logits.len();
+    let len = decode::length(u, n, wild)?;
+    let mut targets = vec![0.0f32; len];
+    let rows = len / shape.classes;
+    for p in 0..rows.min(n / shape.classes) {
+        let raw: Vec<u8> = decode::values(u, shape.classes, |u| u.arbitrary())?;
+        let total: u32 = raw.iter().map(|&r| u32::from(r)).sum();
+        for j in 0..shape.classes {
+            let i = shape.at(p, j);
+            if i < len {
+                targets[i] = if total == 0 {
+                    f32::from(u8::from(j == 0))
+                } else {
+                    f32::from(raw[j]) / total as f32
+                };
+            }
+        }
+    }
+    for t in targets.iter_mut() {
+        if decode::anything(u, wild)? {
+            *t = decode::unit(u, true)?;
+        }
+    }
+    let (gamma, alpha) = (case.fl.gamma(), case.fl.alpha());
+    case.check(
+        &targets,
+        SoftmaxTargets::Soft(&targets),
+        |p, row| {
+            let y: Vec<f32> = (0..shape.classes)
+                .map(|j| targets[shape.at(p, j)])
+                .collect();
+            let (loss, grad) = reference::soft(row, &y, gamma, alpha);
+            let with_target = (0..shape.classes).filter(|&j| y[j] != 0.0);
+            Some((loss, grad, bound(row, with_target, gamma)))
+        },
+        false,
+    );
+    Ok(())
+}
