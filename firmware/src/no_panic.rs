@@ -1,8 +1,9 @@
 //! The link-time proof that no panic is reachable from the library's entry points: a program
 //! that runs some of them (`testkit::every_entry_point`) with a panic handler that calls a
 //! function defined nowhere, so it links only if the linker's garbage collection removed
-//! every panic path. Two programs, so that each fits the micro:bit's 256 KiB of flash:
-//! `no_panic_binary` (the sigmoid form and its variants) and `no_panic_softmax`. They are
+//! every panic path. Three programs, so that each fits the micro:bit's 256 KiB of flash:
+//! `no_panic_binary` (the sigmoid form and the variants), `no_panic_options` (the sigmoid
+//! form's options) and `no_panic_softmax`. They are
 //! built with the other programs for every Cortex-M and RISC-V target, and never run.
 
 /// The `main` and panic handler of one proof program: runs `$run` (a

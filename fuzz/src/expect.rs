@@ -149,7 +149,7 @@ pub fn softmax(
     weights_: Option<&[f32]>,
 ) -> Result<usize, FocalError> {
     let row = shape.classes * shape.spatial;
-    if logits_.len() % row != 0 {
+    if !logits_.len().is_multiple_of(row) {
         return Err(FocalError::LogitsShape {
             len: logits_.len(),
             row,

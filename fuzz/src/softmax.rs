@@ -208,12 +208,12 @@ impl Case<'_> {
         if !matches!(entry, Entry::AndGrad(..)) {
             return;
         }
-        for p in 0..rows {
+        for (p, reference) in refs.iter().enumerate().take(rows) {
             let w = weight(p) / divisor;
             for j in 0..self.shape.classes {
                 let i = self.shape.at(p, j);
                 let (s, l) = (outs[0][i], outs[1][i]);
-                let Some((_, grad, bound)) = &refs[p] else {
+                let Some((_, grad, bound)) = reference else {
                     assert!(s == 0.0 && l == 0.0, "ignored row {p}: grads {s}, {l}");
                     continue;
                 };

@@ -1,8 +1,10 @@
 //! Every public loss entry point of the library, for the link-time no-panic proofs (the
-//! firmware's `no_panic_*` programs, `nopanic/` on the host): each form and variant, each entry point, each target type, on inputs and
-//! hyper-parameters the compiler cannot see (`black_box`), so that every pass and every
-//! validation path is linked. The `train` module is not covered (it is a training loop for
-//! the examples, not a kernel).
+//! firmware's `no_panic_*` programs, `nopanic/` on the host): each form, option and variant,
+//! each entry point, each target type, on inputs and hyper-parameters the compiler cannot
+//! see (`black_box`), so that every pass and every validation path is linked. The `train`
+//! module is not covered (it is a training loop for the examples, not a kernel). Behind the
+//! feature `every-entry-point`, and `#[inline]`, so that only the programs that call it pay
+//! for instantiating every pass.
 
 use core::hint::black_box as opaque;
 use focal_loss::{
@@ -46,15 +48,19 @@ fn opaque_inputs() -> (Buffers, Kernel, Reduction) {
     (b, opaque(Kernel::Simd), opaque(Reduction::Mean))
 }
 
-/// Runs every entry point once ([`binary`], then [`multi_class`]); the first error ends it.
+/// Runs every entry point once ([`binary`], [`sigmoid_options_all`], then [`multi_class`]);
+/// the first error ends it.
+#[inline]
 pub fn run() -> Result<(), FocalError> {
     binary()?;
+    sigmoid_options_all()?;
     multi_class()
 }
 
 /// Every entry point of the binary / multi-label losses: [`SigmoidFocal`] and the variants
 /// with their target types, [`PositiveNormaliser`] and [`approx`], on opaque inputs; the first
 /// error ends it.
+#[inline]
 pub fn binary() -> Result<(), FocalError> {
     let (mut b, kernel, reduction) = opaque_inputs();
     sigmoid(&mut b, kernel, reduction, &opaque([1.0f32; N]))?;
@@ -81,8 +87,18 @@ pub fn binary() -> Result<(), FocalError> {
     Ok(())
 }
 
+/// Every entry point of the sigmoid form's options ([`ExtendedSigmoidFocal`](focal_loss::ExtendedSigmoidFocal)) with `f32`
+/// and `u8` targets, on opaque inputs; the first error ends it.
+#[inline]
+pub fn sigmoid_options_all() -> Result<(), FocalError> {
+    let (mut b, kernel, reduction) = opaque_inputs();
+    sigmoid_options(&mut b, kernel, reduction, &opaque([1.0f32; N]))?;
+    sigmoid_options(&mut b, kernel, reduction, &opaque([1u8; N]))
+}
+
 /// Every entry point of [`SoftmaxFocal`] with every target type, on opaque inputs; the first
 /// error ends it.
+#[inline]
 pub fn multi_class() -> Result<(), FocalError> {
     let (mut b, kernel, reduction) = opaque_inputs();
     softmax(&mut b, kernel, reduction, &opaque([1i64; N]))?;
@@ -104,15 +120,42 @@ fn sigmoid<T: BinaryTarget>(
     let fl = SigmoidFocal::new(opaque(2.0), opaque(Some(0.25)))?.with_kernel(kernel);
     let fl = fl.with_gamma(opaque(2.5))?.with_alpha(opaque(None))?;
     let (x, w, t) = (opaque_slice(&b.x), opaque_slice(&b.w), opaque_slice(t));
-    opaque(fl.loss(x, t, reduction)?);
-    opaque(fl.loss_weighted(x, t, w, reduction)?);
-    fl.loss_per_element(x, t, opaque_slice_mut(&mut b.out))?;
-    fl.loss_per_element_weighted(x, t, w, opaque_slice_mut(&mut b.out))?;
-    opaque(fl.loss_and_grad(x, t, reduction, opaque_slice_mut(&mut b.grad))?);
-    let grad = opaque_slice_mut(&mut b.grad);
-    opaque(fl.loss_and_grad_weighted(x, t, w, reduction, grad)?);
+    six_entry_points!(fl, b, x, t, w, reduction);
     Ok(())
 }
+
+/// Every entry point of the sigmoid form's options ([`ExtendedSigmoidFocal`](focal_loss::ExtendedSigmoidFocal): Poly-1, and
+/// reduced with normalised) with targets `t`.
+fn sigmoid_options<T: BinaryTarget>(
+    b: &mut Buffers,
+    kernel: Kernel,
+    reduction: Reduction,
+    t: &[T],
+) -> Result<(), FocalError> {
+    let fl = SigmoidFocal::new(opaque(2.0), opaque(Some(0.25)))?.with_kernel(kernel);
+    let (x, w, t) = (opaque_slice(&b.x), opaque_slice(&b.w), opaque_slice(t));
+    let poly = fl.with_poly1(opaque(1.0))?;
+    six_entry_points!(poly, b, x, t, w, reduction);
+    let reduced = fl.with_reduced_threshold(opaque(0.5))?.normalized();
+    six_entry_points!(reduced, b, x, t, w, reduction);
+    Ok(())
+}
+
+/// The six entry points (`loss`, `loss_per_element`, `loss_and_grad`, each plain and
+/// `_weighted`) of the loss `$fl` on the buffers `$b`; the first error returns it.
+macro_rules! six_entry_points {
+    ($fl:expr, $b:expr, $x:expr, $t:expr, $w:expr, $reduction:expr) => {{
+        let (fl, x, t, w, reduction) = ($fl, $x, $t, $w, $reduction);
+        opaque(fl.loss(x, t, reduction)?);
+        opaque(fl.loss_weighted(x, t, w, reduction)?);
+        fl.loss_per_element(x, t, opaque_slice_mut(&mut $b.out))?;
+        fl.loss_per_element_weighted(x, t, w, opaque_slice_mut(&mut $b.out))?;
+        opaque(fl.loss_and_grad(x, t, reduction, opaque_slice_mut(&mut $b.grad))?);
+        let grad = opaque_slice_mut(&mut $b.grad);
+        opaque(fl.loss_and_grad_weighted(x, t, w, reduction, grad)?);
+    }};
+}
+use six_entry_points;
 
 /// Every entry point of [`SoftmaxFocal`] with targets `t` (class indices, or probabilities
 /// for `f32`), with α, an ignore index and an opaque layout.
@@ -141,6 +184,14 @@ fn softmax<T: SoftmaxTarget>(
     opaque(fl.loss_and_grad(x, t, reduction, opaque_slice_mut(&mut b.grad))?);
     let grad = opaque_slice_mut(&mut b.grad);
     opaque(fl.loss_and_grad_weighted(x, t, w, reduction, grad)?);
+    // Poly-1 (hard targets only: soft targets are `PolyWithSoftTargets`, an error this run
+    // ignores).
+    let poly = fl.with_poly1(opaque(1.0))?;
+    opaque(poly.loss(x, t, reduction).ok());
+    opaque(
+        poly.loss_and_grad(x, t, reduction, opaque_slice_mut(&mut b.grad))
+            .ok(),
+    );
     Ok(())
 }
 

@@ -9,8 +9,9 @@
 //! - [`digest`]: the fixed `Kernel::Simd` workload and its digest;
 //! - [`synthetic`]: the synthetic imbalanced training problem;
 //! - [`device_run`]: the training configuration host and device share;
-//! - [`every_entry_point`]: every public loss entry point on opaque inputs, for the link-time
-//!   no-panic proofs (the firmware's `no_panic` program and `nopanic/` on the host);
+//! - `every_entry_point` (feature `every-entry-point`): every public loss entry point on
+//!   opaque inputs, for the link-time no-panic proofs (the firmware's `no_panic_*` programs
+//!   and `nopanic/` on the host);
 //! - [`xorshift`]: the benches' input generator (the workloads draw from
 //!   `focal_loss::train::Rng`).
 //!
@@ -29,6 +30,7 @@
 
 pub mod device_run;
 pub mod digest;
+#[cfg(feature = "every-entry-point")]
 pub mod every_entry_point;
 pub mod synthetic;
 pub mod ulp;
