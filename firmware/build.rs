@@ -15,9 +15,9 @@ use testkit::vectors::VariantConfig;
 use testkit::{synthetic, vector_files};
 
 /// On the micro:bit (Cortex-M0), one vector of this many is kept.
-const M0_STRIDE: usize = 3;
-/// On the micro:bit, one variant vector of this many is kept (its 256 KiB hold the code and
-/// every third sigmoid and softmax vector with about 12 KiB to spare).
+const M0_STRIDE: usize = 6;
+/// On the micro:bit, one variant vector of this many is kept (its 256 KiB hold the code, the
+/// sigmoid options' included, and every sixth sigmoid and softmax vector).
 const M0_VARIANT_STRIDE: usize = 256;
 /// On the Cortex-M55, one variant vector of this many: its tables live in the 512 KiB DTCM
 /// beside the data and the stack.
