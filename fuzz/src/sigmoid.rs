@@ -7,26 +7,11 @@ use crate::expect::{self, Entry};
 use crate::family::{self, Inputs, Loss, Reference};
 use arbitrary::{Result, Unstructured};
 use focal_loss::{BinaryTarget, FocalError, Kernel, SigmoidFocal};
-use testkit::sigmoid::reference::{sigmoid, sigmoid_focal, soft_grad_scale, softplus};
+use testkit::sigmoid::reference::{exponent_size, sigmoid_focal, soft_grad_scale};
 
 /// Decodes `data` into a case and checks it (see the crate docs).
 pub fn check(data: &[u8]) {
     let _ = run(&mut Unstructured::new(data));
-}
-
-/// `|γ·ln(1 − p_t)|`, by which `exp(γ·ln(1 − p_t))` scales the error of a rounded `ln`
-/// (`tests/sigmoid_proptest.rs`).
-pub fn exponent_size(x: f32, t: f32, g: f32) -> f64 {
-    let (x, t) = (f64::from(x), f64::from(t));
-    let q = t * sigmoid(-x) + (1.0 - t) * sigmoid(x);
-    let ln_q = if t == 1.0 {
-        -softplus(x)
-    } else if t == 0.0 {
-        -softplus(-x)
-    } else {
-        q.ln()
-    };
-    (f64::from(g) * ln_q).abs()
 }
 
 /// The per-kernel bound of `tests/sigmoid_proptest.rs`: 16 ULP for hard targets and for

@@ -98,3 +98,25 @@ pub fn soft_grad_scale64(x: f64, t: f64, g: f64, alpha: Option<f64>) -> f64 {
     let dq_term = (g * q.powf(g - 1.0) * (1.0 - 2.0 * t) * sx * snx * ce).abs();
     at * (m * ((1.0 - t) * sx + t * snx) + dq_term)
 }
+
+/// `|γ·ln(1 − p_t)|` at logit `x`, target `t`: the factor by which `exp(γ·ln(1 − p_t))`
+/// scales the error of a rounded `ln`, the size term of the fractional-exponent accuracy
+/// bound (`tests/sigmoid_proptest.rs`, the `sigmoid` fuzz target).
+///
+/// ```
+/// use testkit::sigmoid::reference::exponent_size;
+/// assert_eq!(exponent_size(0.0, 1.0, 0.0), 0.0);
+/// assert!((exponent_size(0.0, 1.0, 2.0) - 2.0 * core::f64::consts::LN_2).abs() < 1e-15);
+/// ```
+pub fn exponent_size(x: f32, t: f32, g: f32) -> f64 {
+    let (x, t) = (f64::from(x), f64::from(t));
+    let q = t * sigmoid(-x) + (1.0 - t) * sigmoid(x);
+    let ln_q = if t == 1.0 {
+        -softplus(x)
+    } else if t == 0.0 {
+        -softplus(-x)
+    } else {
+        q.ln()
+    };
+    (f64::from(g) * ln_q).abs()
+}
