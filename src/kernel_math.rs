@@ -48,6 +48,11 @@ pub(crate) trait KernelMath: BasicOps {
     fn exp_sum_nonpositive(hi: Self, lo: Self) -> Self;
     /// Natural log over the whole domain (`ln 0 = -∞`).
     fn ln(self) -> Self;
+    /// `ln x` of a positive finite `x` as an unevaluated sum `(big, small)`: `big = k·ln2_hi`
+    /// exact (`x = 2^k·m`, `m` in [√½, √2)), `small` the rest, in about [−0.35, 0.35]. The
+    /// same `ln` as [`ln`](Self::ln) to within its last rounding, with about 8 more bits
+    /// where `|ln x|` is large. Other inputs give unspecified values.
+    fn ln_parts(self) -> (Self, Self);
     /// `ln(1 + e)` for `e` in [0, 1], given `d = 1 + e` and `rd = 1 / d` (both rounded).
     fn log1p_unit(e: Self, d: Self, rd: Self) -> Self;
     /// `(ln d, ln(1 + e))` for `d` >= 1 and `rd = 1 / d` (rounded); the second value is
@@ -154,6 +159,22 @@ impl KernelMath for f32 {
     fn ln(self) -> Self {
         logf(self)
     }
+    /// `x = 2^k·m` by `frexpf` (exact), `ln m` by libm's `logf`.
+    #[inline(always)]
+    fn ln_parts(self) -> (Self, Self) {
+        let (m, e) = libm::frexpf(self);
+        let (m, e) = if m < core::f32::consts::FRAC_1_SQRT_2 {
+            (m * 2.0, e - 1)
+        } else {
+            (m, e)
+        };
+        // |e| <= 149: the conversion is exact, and so is the product with the 16-bit LN2_HI.
+        let k = e as f32;
+        (
+            k * crate::approx::LN2_HI,
+            logf(m) + k * crate::approx::LN2_LO,
+        )
+    }
     #[inline(always)]
     fn log1p_unit(e: Self, _d: Self, _rd: Self) -> Self {
         log1pf(e)
@@ -239,6 +260,10 @@ impl<V: SimdF32> KernelMath for V {
     #[inline(always)]
     fn ln(self) -> Self {
         crate::approx::ln_lanes(self)
+    }
+    #[inline(always)]
+    fn ln_parts(self) -> (Self, Self) {
+        crate::approx::ln_parts_lanes(self)
     }
     #[inline(always)]
     fn log1p_unit(e: Self, d: Self, rd: Self) -> Self {

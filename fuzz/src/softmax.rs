@@ -16,8 +16,10 @@ pub fn check(data: &[u8]) {
 }
 
 /// The per-kernel bound of `tests/softmax_accuracy.rs`: 16 ULP for γ ∈ {0, 1, 2, 3};
-/// other γ take `exp(γ·ln(1 − p_c))` with a rounded `ln`, whose error `exp` scales by
-/// `|γ·ln(1 − p_c)|` (for soft targets the largest over the classes with a target).
+/// other γ take `exp(γ·ln(1 − p_c))`, whose exponent the kernels carry unrounded up to
+/// γ = 2^20 (the bound still allows `|γ·ln(1 − p_c)|` for a rounded one, the largest over
+/// the classes with a target for soft targets: it does not model `1 − p_c`'s own error, which
+/// γ multiplies).
 pub fn bound(row: &[f32], classes: impl Iterator<Item = usize>, g: f32) -> f64 {
     if g.fract() == 0.0 && g <= 3.0 {
         return 16.0;

@@ -30,6 +30,14 @@ pub(crate) fn ln_normal<V: SimdF32>(x: V) -> V {
 /// `ln(x) + k_extra·ln 2` for positive, finite, normal `x`.
 #[inline(always)]
 fn ln_scaled<V: SimdF32>(x: V, k_extra: Option<V>) -> V {
+    let (big, small) = ln_scaled_parts(x, k_extra);
+    small + big
+}
+
+/// [`ln_scaled`] before its last addition: `(k·LN2_HI, rest)`, the first exact (`k` has at
+/// most 8 bits and `LN2_HI` 16), `rest` in about [−0.35, 0.35].
+#[inline(always)]
+fn ln_scaled_parts<V: SimdF32>(x: V, k_extra: Option<V>) -> (V, V) {
     let bits = x.to_int_bits() + V::Int::splat(ONE_BITS - SQRT_HALF_BITS);
     let k = (bits >> 23_u32) - V::Int::splat(127);
     let m = V::from_int_bits((bits & V::Int::splat(MANTISSA_MASK)) + V::Int::splat(SQRT_HALF_BITS));
@@ -43,7 +51,21 @@ fn ln_scaled<V: SimdF32>(x: V, k_extra: Option<V>) -> V {
         Some(extra) => V::from_int(k) + extra,
         None => V::from_int(k),
     };
-    (((s * (hfsq + r) + kf * V::splat(LN2_LO)) - hfsq) + f) + kf * V::splat(LN2_HI)
+    let rest = ((s * (hfsq + r) + kf * V::splat(LN2_LO)) - hfsq) + f;
+    (kf * V::splat(LN2_HI), rest)
+}
+
+/// `ln(x)` of a positive finite `x`, subnormals included, as the unevaluated sum
+/// `big + small`: `big = k·LN2_HI` exact, `small` in about [−0.35, 0.35]. [`ln`] is
+/// `small + big` rounded; kept apart, the sum carries about 8 more bits where `|ln x|` is
+/// large, which `q^γ = e^(γ·ln q)` needs (a product `γ·ln q` of a rounded `ln q` scales its
+/// rounding error by γ). Other inputs (0, ∞, NaN, negative) give unspecified values.
+#[inline(always)]
+pub(crate) fn ln_parts<V: SimdF32>(x: V) -> (V, V) {
+    let subnormal = x.lt(V::splat(f32::MIN_POSITIVE));
+    let lifted = subnormal.select(x * V::splat(TWO_POW_24), x);
+    let k_extra = subnormal.select(V::splat(-24.0), V::zero());
+    ln_scaled_parts(lifted, Some(k_extra))
 }
 
 /// `ln(x)` over the whole domain: subnormals handled, `ln(0) = -∞`, `ln(+∞) = +∞`,

@@ -18,15 +18,16 @@ pub(crate) use exp::{
     exp_sum as exp_sum_lanes, exp_sum_nonpositive as exp_sum_nonpositive_lanes,
 };
 pub(crate) use ln::{
-    ln as ln_lanes, log1p_from_ln as log1p_from_ln_lanes, log1p_unit as log1p_unit_lanes,
+    ln as ln_lanes, ln_parts as ln_parts_lanes, log1p_from_ln as log1p_from_ln_lanes,
+    log1p_unit as log1p_unit_lanes,
 };
 
 use crate::simd::{SimdF32, Single};
 
 /// ln 2 split in two: `LN2_HI` has 16 significant bits, so `k · LN2_HI` is exact for
 /// |k| <= 256, and `LN2_HI + LN2_LO` is ln 2 to about 2^-45.
-const LN2_HI: f32 = f32::from_bits(0x3f31_7200);
-const LN2_LO: f32 = f32::from_bits(0x35bf_be8e);
+pub(crate) const LN2_HI: f32 = f32::from_bits(0x3f31_7200);
+pub(crate) const LN2_LO: f32 = f32::from_bits(0x35bf_be8e);
 
 /// Largest error of [`exp`](fn@exp) in ULP where the result is a normal `f32`.
 pub const EXP_MAX_ULP: f32 = 1.03;

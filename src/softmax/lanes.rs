@@ -8,8 +8,8 @@ use core::num::NonZeroUsize;
 
 use super::math::{Class, Reads, Rows};
 use crate::kernel_math::KernelMath;
-use crate::simd::WIDTH;
 use crate::simd::map_array;
+use crate::simd::{WIDTH, scalar_index};
 use crate::sum::{Compensated, PARTIALS, fold_partials};
 use crate::target::SoftmaxTarget;
 
@@ -225,6 +225,7 @@ impl<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool> Rows<R>
     fn max(&mut self) -> R {
         let mut m = R::splat(f32::NEG_INFINITY);
         for j in 0..self.classes {
+            let j = scalar_index(j);
             let z: R = self.load(self.logits, j);
             m = R::select(m.lt(z), z, m);
         }
@@ -235,6 +236,7 @@ impl<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool> Rows<R>
     fn first_class_at(&mut self, m: R) -> R {
         let mut first = R::splat(-1.0);
         for j in 0..self.classes {
+            let j = scalar_index(j);
             let z: R = self.load(self.logits, j);
             let found = z.eq(m) & first.lt(R::splat(0.0));
             first = R::select(found, R::splat(j as f32), first);
@@ -251,6 +253,7 @@ impl<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool> Rows<R>
         }
         let mut value = R::splat(0.0);
         for j in 0..self.classes {
+            let j = scalar_index(j);
             let stashed: R = self.load(self.grad, j);
             value = R::select(class.eq(R::splat(j as f32)), stashed, value);
         }
@@ -268,6 +271,7 @@ impl<R: KernelMath, T: SoftmaxTarget, const CONTIGUOUS: bool> Rows<R>
         let stashes = !self.grad.is_empty();
         let mut sums = LanePartials::<R, N, PARTIALS>::new();
         for j in 0..self.classes {
+            let j = scalar_index(j);
             let weight = if reads.weights {
                 let y: R = self.gather(
                     self.targets,

@@ -99,9 +99,36 @@ pub fn soft_grad_scale64(x: f64, t: f64, g: f64, alpha: Option<f64>) -> f64 {
     at * (m * ((1.0 - t) * sx + t * snx) + dq_term)
 }
 
+/// The accuracy bound in ULP of the sigmoid form's loss and gradient at logit `x`, target
+/// `t`, γ `g`, per kernel (`tests/sigmoid_proptest.rs`, the `sigmoid` fuzz target).
+///
+/// 16 ULP for hard targets and for γ ∈ {0, 1, 2, 3}. Soft targets with any other γ take
+/// `q^γ` for `q = t·σ(−x) + (1 − t)·σ(x)`: `q` carries the error of its two sigmoids and
+/// three roundings (at most about 3 ULP, relative: the terms have one sign, so nothing
+/// cancels), which `q^γ` multiplies by γ, hence `16 + 3γ`. The kernels take `ln q` and
+/// `γ·ln q` without rounding them (`Focusing::power`), which a rounded exponent would add
+/// `2·|γ·ln q|` to; above γ = 2^20 (`Focusing::Huge`) the exponent is rounded, and that term
+/// is added.
+///
+/// ```
+/// use testkit::sigmoid::reference::ulp_bound;
+/// assert_eq!(ulp_bound(3.0, 1.0, 2.5), 16.0);
+/// assert_eq!(ulp_bound(3.0, 0.5, 2.0), 16.0);
+/// assert_eq!(ulp_bound(3.0, 0.5, 2.5), 23.5);
+/// ```
+pub fn ulp_bound(x: f32, t: f32, g: f32) -> f64 {
+    let g64 = f64::from(g);
+    if (g.fract() == 0.0 && g <= 3.0) || t == 0.0 || t == 1.0 {
+        16.0
+    } else if g <= 1_048_576.0 {
+        16.0 + 3.0 * g64
+    } else {
+        16.0 + 3.0 * g64 + 2.0 * exponent_size(x, t, g)
+    }
+}
+
 /// `|γ·ln(1 − p_t)|` at logit `x`, target `t`: the factor by which `exp(γ·ln(1 − p_t))`
-/// scales the error of a rounded `ln`, the size term of the fractional-exponent accuracy
-/// bound (`tests/sigmoid_proptest.rs`, the `sigmoid` fuzz target).
+/// scales the error of a rounded exponent, the size term of [`ulp_bound`] above γ = 2^20.
 ///
 /// ```
 /// use testkit::sigmoid::reference::exponent_size;
