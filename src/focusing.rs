@@ -72,8 +72,10 @@ impl Focusing {
     pub(crate) fn power<R: KernelMath>(self, q: R) -> R {
         match self {
             Focusing::Integer(n) => integer_power(q, n),
-            Focusing::Real { gamma, hi, lo } => real_power(q, gamma, hi, lo),
-            Focusing::Huge(gamma) => (R::splat(gamma) * q.ln()).exp(),
+            Focusing::Real { gamma, hi, lo } => real_power(q, gamma, hi, lo, false),
+            // No split: `γ·k·ln2_hi` is only formed where `k = 0` (0, exactly); every `q`
+            // with `k <= −1` is below √½, and `(√½)^(2^20)` is 0.
+            Focusing::Huge(gamma) => real_power(q, gamma, gamma, 0.0, true),
         }
     }
 }
@@ -89,11 +91,21 @@ impl Focusing {
     not(any(target_arch = "x86_64", target_arch = "aarch64")),
     inline(never)
 )]
-fn real_power<R: KernelMath>(q: R, gamma: f32, hi: f32, lo: f32) -> R {
+///
+/// `huge`: γ above [`EXACT_GAMMA_MAX`], passed as `hi = γ, lo = 0`; where `q < √½` the
+/// power is 0 (`γ·k·ln2_hi` may overflow there), elsewhere `γ·ln q` is formed from the
+/// rest alone.
+fn real_power<R: KernelMath>(q: R, gamma: f32, hi: f32, lo: f32, huge: bool) -> R {
+    let zero = R::splat(0.0);
     let (big, small) = q.ln_parts();
     let power = exp_of_product(-big, -small, gamma, hi, lo);
+    let power = if huge {
+        R::select(big.eq(zero), power, zero)
+    } else {
+        power
+    };
     // ln 0 = −∞: 0^γ = 0. NaN stays NaN.
-    let power = R::select(q.eq(R::splat(0.0)), R::splat(0.0), power);
+    let power = R::select(q.eq(zero), zero, power);
     R::select(q.eq(q), power, q)
 }
 

