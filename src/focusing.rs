@@ -86,15 +86,15 @@ impl Focusing {
 /// `#[target_feature]` function it runs in); one copy per lane type on the one-lane targets,
 /// whose flash holds one instead of one per formula that raises to γ (11 KiB on the
 /// Cortex-M0's check program).
+///
+/// `huge`: γ above [`EXACT_GAMMA_MAX`], passed as `hi = γ, lo = 0`; where `q < √½` the
+/// power is 0 (`γ·k·ln2_hi` may overflow there), elsewhere `γ·ln q` is formed from the
+/// rest alone.
 #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
 #[cfg_attr(
     not(any(target_arch = "x86_64", target_arch = "aarch64")),
     inline(never)
 )]
-///
-/// `huge`: γ above [`EXACT_GAMMA_MAX`], passed as `hi = γ, lo = 0`; where `q < √½` the
-/// power is 0 (`γ·k·ln2_hi` may overflow there), elsewhere `γ·ln q` is formed from the
-/// rest alone.
 fn real_power<R: KernelMath>(q: R, gamma: f32, hi: f32, lo: f32, huge: bool) -> R {
     let zero = R::splat(0.0);
     let (big, small) = q.ln_parts();

@@ -82,10 +82,8 @@ pub(crate) fn ln_parts<V: SimdF32>(x: V) -> (V, V) {
 #[inline(always)]
 pub(crate) fn ln<V: SimdF32>(x: V) -> V {
     let zero = V::zero();
-    let subnormal = x.lt(V::splat(f32::MIN_POSITIVE));
-    let lifted = subnormal.select(x * V::splat(TWO_POW_24), x);
-    let k_extra = subnormal.select(V::splat(-24.0), zero);
-    let y = ln_scaled(lifted, Some(k_extra));
+    let (big, small) = ln_parts(x);
+    let y = small + big;
     let y = x.eq(zero).select(V::splat(f32::NEG_INFINITY), y);
     let y = x.eq(V::splat(f32::INFINITY)).select(x, y);
     let valid = x.gt(zero) | x.eq(zero);
