@@ -66,7 +66,7 @@ impl Focusing {
     /// and `γ·big` exactly (Dekker's product), so that `exp` sees the exponent's full value:
     /// `e^(γ·ln q)` of a rounded `ln q` and a rounded product carries up to
     /// `|γ·ln q|·2^-24` of error on each, which a small `q^γ` shows as that many ULP
-    /// (36 ULP at γ = 4.8, `q` = 0.016, found by `tests/sigmoid_proptest.rs`). What is left
+    /// (36 ULP at γ = 4.8, `q` = 0.016, found by `tests/suite/sigmoid_proptest.rs`). What is left
     /// is `q`'s own rounding times γ.
     #[inline(always)]
     pub(crate) fn power<R: KernelMath>(self, q: R) -> R {

@@ -14,7 +14,7 @@ pub fn check(data: &[u8]) {
     let _ = run(&mut Unstructured::new(data));
 }
 
-/// The per-kernel bound of `tests/sigmoid_proptest.rs` ([`ulp_bound`]).
+/// The per-kernel bound of `tests/suite/sigmoid_proptest.rs` ([`ulp_bound`]).
 pub fn bound(x: f32, t: f32, g: f32) -> f64 {
     ulp_bound(x, t, g)
 }

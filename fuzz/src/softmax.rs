@@ -15,7 +15,7 @@ pub fn check(data: &[u8]) {
     let _ = run(&mut Unstructured::new(data));
 }
 
-/// The per-kernel bound of `tests/softmax_accuracy.rs`: 16 ULP for γ ∈ {0, 1, 2, 3};
+/// The per-kernel bound of `tests/suite/softmax_accuracy.rs`: 16 ULP for γ ∈ {0, 1, 2, 3};
 /// other γ take `exp(γ·ln(1 − p_c))`, whose exponent the kernels carry unrounded up to
 /// γ = 2^20 (the bound still allows `|γ·ln(1 − p_c)|` for a rounded one, the largest over
 /// the classes with a target for soft targets: it does not model `1 − p_c`'s own error, which

@@ -22,7 +22,7 @@ pub fn check(data: &[u8]) {
 }
 
 /// `|e·ln b|` for a fractional exponent `e` applied by `exp(e·ln b)` to a computed base `b`
-/// (`tests/variant_proptest.rs`, whose bound is `16 +` this).
+/// (`tests/suite/variant_proptest.rs`, whose bound is `16 +` this).
 pub fn exponent_size(config: &VariantConfig, x: f32, t: f32) -> f64 {
     let (x, t) = (f64::from(x), f64::from(t));
     let (e, b) = match *config {

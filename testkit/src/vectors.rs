@@ -356,7 +356,7 @@ impl VariantConfig {
 
 /// The accuracy bound of the variants' reference vectors, in ULP of their scales: 16 where
 /// every exponent is an integer; the measured worst, rounded up, otherwise (see
-/// tests/variant_accuracy.rs).
+/// tests/suite/variant_accuracy.rs).
 pub fn variant_bound(config: &VariantConfig) -> f64 {
     if config.integer_exponents() {
         SIGMOID_BOUND

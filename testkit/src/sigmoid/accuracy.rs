@@ -1,5 +1,5 @@
 //! Measures both kernels of the sigmoid form against the `f64` reference over a fixed grid.
-//! Shared by tests/sigmoid_accuracy.rs and `examples/accuracy_report.rs`, so the table of
+//! Shared by tests/suite/sigmoid_accuracy.rs and `examples/accuracy_report.rs`, so the table of
 //! `docs/accuracy.md` and the pinned bounds come from the same measurement.
 
 use super::reference::{sigmoid_focal, soft_grad_scale};

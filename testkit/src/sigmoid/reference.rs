@@ -3,7 +3,7 @@
 //! It avoids the traps the crate avoids, in its own way: `softplus` with `ln_1p`, sigmoids
 //! from `exp(−|u|)`, and for soft targets the textbook chain rule with `q^(γ−1)` formed
 //! directly (safe in `f64` where `q` is bounded away from 0). Its gradient is itself checked
-//! against central finite differences of its loss (tests/sigmoid_reference.rs).
+//! against central finite differences of its loss (tests/suite/sigmoid_reference.rs).
 
 /// `ln(1 + e^u)` without overflow or cancellation.
 pub fn softplus(u: f64) -> f64 {
@@ -100,7 +100,7 @@ pub fn soft_grad_scale64(x: f64, t: f64, g: f64, alpha: Option<f64>) -> f64 {
 }
 
 /// The accuracy bound in ULP of the sigmoid form's loss and gradient at logit `x`, target
-/// `t`, γ `g`, per kernel (`tests/sigmoid_proptest.rs`, the `sigmoid` fuzz target).
+/// `t`, γ `g`, per kernel (`tests/suite/sigmoid_proptest.rs`, the `sigmoid` fuzz target).
 ///
 /// 16 ULP for hard targets and for γ ∈ {0, 1, 2, 3}. Soft targets with any other γ take
 /// `q^γ` for `q = t·σ(−x) + (1 − t)·σ(x)`: `q` carries the error of its two sigmoids and

@@ -1,5 +1,5 @@
 //! Measures both kernels of the softmax focal loss against the `f64` reference. Shared by
-//! tests/softmax_accuracy.rs and `examples/accuracy_report.rs`.
+//! tests/suite/softmax_accuracy.rs and `examples/accuracy_report.rs`.
 
 use super::reference;
 use crate::ulp::ulp_error;

@@ -3,7 +3,7 @@
 //! Written from the textbook chain rule with `(1 − p)^(γ−1)` formed directly (safe in `f64`
 //! away from `p = 1`, with the limit taken at `1 − p = 0`), `log p` by `log1p` at the row's
 //! maximum, and `1 − p` as a sum of the other classes' shares. Its gradient is checked against
-//! central finite differences of its loss in tests/softmax_reference.rs.
+//! central finite differences of its loss in tests/suite/softmax_reference.rs.
 
 /// Shares of one row: `e_j = exp(z_j − m)`, the first maximal class and the sum of the others.
 struct Shares {
@@ -141,7 +141,7 @@ pub struct Poly1Row {
 /// −q^γ·((α_c + ε) − ε·q) − γ·p·q^(γ−1)·P`, `P = α_c·d + (α_c + ε)·q` (the chain rule of
 /// `q^γ·P`, `P' = −α_c/p − ε`, rearranged so that no term cancels where `α_c + ε >= 0`),
 /// `dL/dz_j = p·dL/dp·(δ_jc − p_j)`. Checked against finite differences of its loss in
-/// tests/softmax_poly1.rs.
+/// tests/suite/softmax_poly1.rs.
 pub fn hard_poly1(z: &[f32], c: usize, gamma: f32, alpha_c: f32, eps: f32) -> Poly1Row {
     let z: Vec<f64> = z.iter().map(|&v| f64::from(v)).collect();
     let (g, a, e) = (f64::from(gamma), f64::from(alpha_c), f64::from(eps));

@@ -1,5 +1,5 @@
 //! Measures both kernels of each variant against the `f64` references over a fixed grid of
-//! logits (the sigmoid form's: [−100, 100] and ±∞). Shared by tests/variant_accuracy.rs and
+//! logits (the sigmoid form's: [−100, 100] and ±∞). Shared by tests/suite/variant_accuracy.rs and
 //! `examples/accuracy_report.rs`, so the table of `docs/variants.md` and the pinned bounds
 //! come from the same measurement.
 

@@ -569,7 +569,7 @@ fn gradients_through_subnormal_sigmoids_keep_the_bound() {
 /// Fuzzing found (target `variants`, `Kernel::Libm`): Quality Focal Loss with β = 4.9187455
 /// at `x = −1.904581e17`, `q = 0` gave a NaN loss, through the focal loss's
 /// `exp(−β·softplus(z))` carried as `hi + lo`, whose rounding error `lo` overflowed `e^lo`
-/// while `e^hi` was 0 (see `tests/sigmoid_api.rs`, `huge_margin_with_real_gamma_gives_zero_not_nan`).
+/// while `e^hi` was 0 (see `tests/suite/sigmoid_api.rs`, `huge_margin_with_real_gamma_gives_zero_not_nan`).
 /// The loss and gradient are the reference's 0.
 #[test]
 fn quality_focal_at_a_huge_margin_gives_zero_not_nan() {

@@ -396,7 +396,7 @@ proptest! {
 
 /// A fractional γ, pinned at its measured worst over both kernels, every C, ε and α: 4.23
 /// ULP loss, 5.83 grad (11.66 and 15.04 while `exp(γ·ln q)` took a rounded `ln q` and
-/// product; `cargo test --release --test softmax_poly1 -- --nocapture --test-threads 1`
+/// product; `cargo test --release --test suite softmax_poly1:: -- --nocapture --test-threads 1`
 /// prints the rows of docs/variants.md).
 #[test]
 fn gamma_0_5_pinned() {
