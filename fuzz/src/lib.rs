@@ -28,8 +28,11 @@ pub mod variants;
 
 pub use tolerance::agree;
 
+/// A fuzz target's checks: they panic on any input the library mishandles.
+pub type Check = fn(&[u8]);
+
 /// The fuzz targets, by name: the names of `fuzz_targets/*.rs` and `corpus/*/`.
-pub const TARGETS: [(&str, fn(&[u8])); 3] = [
+pub const TARGETS: [(&str, Check); 3] = [
     ("sigmoid", sigmoid::check),
     ("softmax", softmax::check),
     ("variants", variants::check),

@@ -417,13 +417,13 @@ fn soft(u: &mut Unstructured, case: &Case, wild: bool) -> Result<()> {
     for p in 0..rows.min(n / shape.classes) {
         let raw: Vec<u8> = decode::values(u, shape.classes, |u| u.arbitrary())?;
         let total: u32 = raw.iter().map(|&r| u32::from(r)).sum();
-        for j in 0..shape.classes {
+        for (j, &r) in raw.iter().enumerate() {
             let i = shape.at(p, j);
             if i < len {
                 targets[i] = if total == 0 {
                     f32::from(u8::from(j == 0))
                 } else {
-                    f32::from(raw[j]) / total as f32
+                    f32::from(r) / total as f32
                 };
             }
         }

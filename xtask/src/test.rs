@@ -11,12 +11,12 @@ use crate::{capi, cross, install, msrv};
 
 /// Run every check CI runs, in order, stopping at the first failure
 ///
-/// rustfmt, clippy (default and defmt features), cargo test, the fuzz smoke (the seed corpus
+/// rustfmt, clippy (default and defmt features; the fuzz and nopanic crates), cargo test, the fuzz smoke (the seed corpus
 /// of `fuzz/` replayed), no-default and defmt builds, rustdoc with -D warnings, bench build,
 /// the packaged crate unpacked and built, the C API on the host (header drift, the C test,
 /// the examples' Makefile and CMake builds), the host's no-panic proof (`nopanic/`), the
-/// MSRV build, the determinism test on SSE2 and AVX2 builds (x86_64 hosts) and with 8 and 1
-/// lanes, then (left out by `--host`) no_std builds for
+/// MSRV build, the determinism test on an AVX2 build (x86_64 hosts; the `test` stage's build
+/// is the SSE2 one) and with 8 and 1 lanes, then (left out by `--host`) no_std builds for
 /// Cortex-M0/M3/M4F/M33, the C API's libraries for them (linked with a panic handler that
 /// cannot link; the C test on the M4F under qemu), the on-device check firmware (and its
 /// no-panic proof programs) on each and on the Cortex-M55 (MPS3 AN547, one lane; its library
@@ -134,6 +134,20 @@ fn plan(args: &Args) -> Vec<Stage> {
             "clippy, defmt feature",
             "clippy -p focal-loss --all-targets --features defmt -- -D warnings",
         ),
+        // Their own workspaces, sharing the main target dir (checks only: seconds). nopanic
+        // without --all-targets: its test harness would bring std's panic handler.
+        Stage {
+            cmds: [
+                "clippy --manifest-path fuzz/Cargo.toml --all-targets --target-dir target -- -D warnings",
+                "clippy --manifest-path nopanic/Cargo.toml --target-dir target -- -D warnings",
+            ]
+            .map(CargoCmd::new)
+            .into(),
+            ..cargo(
+                "clippy, fuzz and nopanic",
+                "clippy --manifest-path fuzz/Cargo.toml",
+            )
+        },
         cargo("test", "test --workspace"),
         Stage {
             hint: "a seed input fails its checks: `cargo run --release --manifest-path \
@@ -189,11 +203,12 @@ fn plan(args: &Args) -> Vec<Stage> {
             CargoCmd::new("--version"),
         )
     });
-    // The determinism test built for SSE2 only and for AVX2+FMA (x86_64 hosts only), then
-    // with eight lanes and with the one lane microcontrollers use: each compares against the
-    // committed digest, so all passing means the same bits.
+    // The determinism test built for AVX2+FMA (x86_64 hosts only), then with eight lanes and
+    // with the one lane microcontrollers use: each compares against the committed digest, so
+    // all passing means the same bits. The SSE2 build is the `test` stage's own: x86_64's
+    // default target features are SSE and SSE2 only, so a build with AVX, AVX2 and FMA turned
+    // off compiled the same code again (5 minutes of CI) for the same run.
     for (build, rustflags, dir) in [
-        ("SSE2", "-C target-feature=-avx,-avx2,-fma", "sse2"),
         ("AVX2", "-C target-feature=+avx2,+fma", "avx2"),
         ("8-lane", "--cfg focal_loss_lanes8", "lanes8"),
         ("1-lane", "--cfg focal_loss_lanes1", "lanes1"),
@@ -311,6 +326,7 @@ mod tests {
         "rustfmt, firmware, fuzz and nopanic: cargo fmt --manifest-path firmware/Cargo.toml --check && cargo fmt --manifest-path fuzz/Cargo.toml --check && cargo fmt --manifest-path nopanic/Cargo.toml --check",
         "clippy: cargo clippy --workspace --all-targets -- -D warnings",
         "clippy, defmt feature: cargo clippy -p focal-loss --all-targets --features defmt -- -D warnings",
+        "clippy, fuzz and nopanic: cargo clippy --manifest-path fuzz/Cargo.toml --all-targets --target-dir target -- -D warnings && cargo clippy --manifest-path nopanic/Cargo.toml --target-dir target -- -D warnings",
         "test: cargo test --workspace",
         "fuzz smoke (the seed corpus replayed through every target's checks): cargo test --manifest-path fuzz/Cargo.toml --test corpus --target-dir target",
         "build, no default features: cargo build -p focal-loss --no-default-features",
@@ -321,7 +337,6 @@ mod tests {
         "C API on the host (header matches capi/src; C test of the vectors, the digest, every status; the examples' Makefile and CMakeLists.txt): cargo build -p focal-loss-c --release",
         "no panic reachable on the host (every entry point, LTO, a panic handler that cannot link): cargo build --release --manifest-path nopanic/Cargo.toml --target-dir target/nopanic",
         "MSRV: Rust 1.89 builds the library and the C API: rustup toolchain install 1.89 --profile minimal && cargo +1.89 build -p focal-loss --all-features --target-dir target/msrv && cargo +1.89 build -p focal-loss --no-default-features --target-dir target/msrv && cargo +1.89 build -p focal-loss-c --target-dir target/msrv",
-        "determinism, SSE2 build: RUSTFLAGS=\"-C target-feature=-avx,-avx2,-fma\" cargo test -p focal-loss --test determinism --target-dir target/sse2",
         "determinism, AVX2 build: RUSTFLAGS=\"-C target-feature=+avx2,+fma\" cargo test -p focal-loss --test determinism --target-dir target/avx2",
         "determinism, 8-lane build: RUSTFLAGS=\"--cfg focal_loss_lanes8\" cargo test -p focal-loss --test determinism --target-dir target/lanes8",
         "determinism, 1-lane build: RUSTFLAGS=\"--cfg focal_loss_lanes1\" cargo test -p focal-loss --test determinism --target-dir target/lanes1",
@@ -350,8 +365,8 @@ mod tests {
         assert_eq!(lines(&host_only), host_stages);
         // The cross stages' commands depend on which toolchain this machine has.
         let all = lines(&Args::default());
-        assert_eq!(all.len(), 23);
-        assert_eq!(all[..18], host_stages);
+        assert_eq!(all.len(), host_stages.len() + 5);
+        assert_eq!(all[..host_stages.len()], host_stages);
         let cross = [
             "--target thumbv6m-none-eabi",
             "-p focal-loss-c --release --features panic-check",
@@ -359,7 +374,10 @@ mod tests {
             "--target riscv32imac-unknown-none-elf --target riscv32imafc-unknown-none-elf",
             "--target aarch64-unknown-linux-gnu",
         ];
-        for (stage, part) in plan(&Args::default())[18..].iter().zip(cross) {
+        for (stage, part) in plan(&Args::default())[host_stages.len()..]
+            .iter()
+            .zip(cross)
+        {
             assert!(stage.display().contains(part), "{}: {part}", stage.name);
         }
     }
