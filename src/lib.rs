@@ -41,7 +41,6 @@ mod focusing;
 mod kernel;
 mod kernel_math;
 mod poly;
-mod reduced;
 mod reduction;
 mod sigmoid;
 mod simd;
