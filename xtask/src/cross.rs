@@ -86,14 +86,12 @@ pub fn m55_firmware_build() -> CargoCmd {
 /// with four lanes `no_panic_options` does not fit the AN547's flash region.
 pub fn helium_firmware_build() -> CargoCmd {
     let flags = format!("{ARM_LINKER} {M55_FEATURES} {HELIUM_CFG}");
-    let bins = crate::embedded_report::programs().flat_map(|program| ["--bin", program]);
-    let args = "build --release --manifest-path firmware/Cargo.toml";
-    cross_cargo(args, &[M55_TARGET], "-Zbuild-std=core")
-        .args(bins)
-        .args(["--target-dir", HELIUM_DIR])
-        .rustflags(&format!(
-            "-C link-arg=-Tlink.x -C link-arg=-Tdefmt.x {flags}"
-        ))
+    let mut args = String::from(FIRMWARE_BUILD);
+    for program in crate::embedded_report::programs() {
+        args.push_str(" --bin ");
+        args.push_str(program);
+    }
+    programs(&args, &[M55_TARGET], &flags, HELIUM_DIR)
 }
 
 /// The Cortex-M55's target (the M33's).
@@ -113,7 +111,14 @@ pub fn riscv_firmware_build() -> CargoCmd {
 /// `cargo build` of `firmware/` for `targets` into `dir`, with the runtime's and defmt's
 /// linker scripts and `flags` (those that pick the linker, and any target features).
 fn firmware(targets: &[&str], flags: &str, dir: &str) -> CargoCmd {
-    let args = "build --release --manifest-path firmware/Cargo.toml --bins";
+    programs(&format!("{FIRMWARE_BUILD} --bins"), targets, flags, dir)
+}
+
+/// `cargo build` of `firmware/`, before the programs are chosen.
+const FIRMWARE_BUILD: &str = "build --release --manifest-path firmware/Cargo.toml";
+
+/// [`firmware`] with `args` ([`FIRMWARE_BUILD`] and the programs: `--bins` or `--bin`s).
+fn programs(args: &str, targets: &[&str], flags: &str, dir: &str) -> CargoCmd {
     cross_cargo(args, targets, "-Zbuild-std=core")
         .args(["--target-dir", dir])
         .rustflags(&format!(
@@ -175,4 +180,24 @@ pub fn rustup_has_targets(targets: &[&str]) -> bool {
         Ok(cmd.quiet().ignore_stderr().read()?)
     });
     installed.is_ok_and(|list| targets.iter().all(|t| list.lines().any(|l| l.trim() == *t)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Helium build makes the report's programs, each named, and no others.
+    #[test]
+    fn helium_build_names_the_report_programs() {
+        let cmd = helium_firmware_build().display();
+        assert!(!cmd.contains("--bins"), "{cmd}");
+        for program in crate::embedded_report::programs() {
+            assert!(
+                cmd.contains(&format!("--bin {program} ")),
+                "{program}: {cmd}"
+            );
+        }
+        assert!(!cmd.contains("no_panic"), "{cmd}");
+        assert!(cmd.contains(&format!("--target-dir {HELIUM_DIR}")), "{cmd}");
+    }
 }

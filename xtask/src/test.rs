@@ -11,8 +11,8 @@ use crate::{capi, cross, install, msrv};
 
 /// Run every check CI runs, in order, stopping at the first failure
 ///
-/// rustfmt, clippy (default and defmt features; the fuzz and nopanic crates), cargo test, the fuzz smoke (the seed corpus
-/// of `fuzz/` replayed), no-default and defmt builds, rustdoc with -D warnings, bench build,
+/// rustfmt, clippy (default and defmt features; the fuzz and nopanic crates), cargo test,
+/// the fuzz smoke (the seed corpus of `fuzz/` replayed), no-default and defmt builds, rustdoc with -D warnings, bench build,
 /// the packaged crate unpacked and built, the C API on the host (header drift, the C test,
 /// the examples' Makefile and CMake builds), the host's no-panic proof (`nopanic/`), the
 /// MSRV build, the determinism test on an AVX2 build (x86_64 hosts; the `test` stage's build
