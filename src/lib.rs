@@ -41,6 +41,7 @@ mod focusing;
 mod kernel;
 mod kernel_math;
 mod poly;
+mod reduced;
 mod reduction;
 mod sigmoid;
 mod simd;

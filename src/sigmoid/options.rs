@@ -31,6 +31,7 @@ use super::run::{self, Formula, Pass};
 use crate::error::FocalError;
 use crate::focusing::Focusing;
 use crate::kernel_math::KernelMath;
+use crate::reduced::{Reduced, valid_threshold};
 use crate::sink::{Gradient, Losses, Sink, SumOnly, Writes};
 use crate::target::BinaryTarget;
 use crate::total::Divisor;
@@ -197,7 +198,7 @@ impl ExtendedSigmoidFocal {
     /// # Ok::<(), FocalError>(())
     /// ```
     pub fn with_reduced_threshold(mut self, threshold: f32) -> Result<Self, FocalError> {
-        if !(threshold > 0.0 && threshold <= 1.0) {
+        if !valid_threshold(threshold) {
             return Err(FocalError::InvalidReducedThreshold { threshold });
         }
         if self.epsilon.is_some() {
@@ -290,14 +291,7 @@ impl ExtendedSigmoidFocal {
             epsilon,
             alpha: b.alpha.map(|a| (a, 1.0 - a)),
         });
-        let reduced = self.threshold.map(|th| Reduced {
-            branch: if th >= 0.5 {
-                Branch::OnQ(1.0 - th)
-            } else {
-                Branch::OnP(th)
-            },
-            scale: libm::powf(th, -b.gamma),
-        });
+        let reduced = self.threshold.map(|th| Reduced::new(th, b.gamma));
         Pass {
             kernel: b.kernel,
             alpha: if poly.is_some() { None } else { b.alpha },
@@ -550,22 +544,6 @@ struct Poly {
     alpha: Option<(f32, f32)>,
 }
 
-/// The reduced focal loss's branch and `th^−γ`.
-#[derive(Clone, Copy)]
-struct Reduced {
-    branch: Branch,
-    scale: f32,
-}
-
-/// Where the factor is 1.
-#[derive(Clone, Copy)]
-enum Branch {
-    /// `q > 1 − th` (given `1 − th`, exact for `th >= 1/2`).
-    OnQ(f32),
-    /// `p_t < th`.
-    OnP(f32),
-}
-
 /// The options' element formula: `(ℓ, dℓ/dx, m, dm/dx)` with `m` the modulating factor.
 #[derive(Clone, Copy)]
 pub(crate) struct Options {
@@ -620,15 +598,6 @@ impl Options {
         )
     }
 
-    /// Where the reduced factor is 1, given `q = 1 − p_t` and `p_t`.
-    #[inline(always)]
-    fn full<R: KernelMath>(branch: Branch, q: R, p_t: R) -> R::Mask {
-        match branch {
-            Branch::OnQ(b) => R::splat(b).lt(q),
-            Branch::OnP(th) => p_t.lt(R::splat(th)),
-        }
-    }
-
     /// `v / s`, or `v` without a normaliser.
     #[inline(always)]
     fn div<R: KernelMath>(s: Option<f32>, v: R) -> R {
@@ -636,12 +605,6 @@ impl Options {
             Some(s) => v / R::splat(s),
             None => v,
         }
-    }
-
-    /// `c·v`, 0 where `v` is (`c = th^−γ` may be +∞).
-    #[inline(always)]
-    fn scaled<R: KernelMath>(c: f32, v: R) -> R {
-        R::select(v.eq(R::splat(0.0)), v, R::splat(c) * v)
     }
 
     /// Hard targets: with `z = ±x`, `q = σ(−z)`, `p_t = σ(z)`, `CE = softplus(−z)`,
@@ -688,12 +651,12 @@ impl Options {
             let dfl = -(mu * (q + g * (p_t * ce_c)));
             match self.reduced {
                 Some(r) => {
-                    let full = Self::full::<R>(r.branch, q, p_t);
+                    let full = r.full(q, p_t);
                     (
-                        R::select(full, Self::div(s, ce), Self::scaled(r.scale, fl)),
-                        R::select(full, Self::div(s, -q), Self::scaled(r.scale, dfl)),
-                        R::select(full, one, Self::scaled(r.scale, m0)),
-                        R::select(full, zero, Self::scaled(r.scale, dm0)),
+                        R::select(full, Self::div(s, ce), r.scaled(fl)),
+                        R::select(full, Self::div(s, -q), r.scaled(dfl)),
+                        R::select(full, one, r.scaled(m0)),
+                        R::select(full, zero, r.scaled(dm0)),
                     )
                 }
                 None => (fl, dfl, m0, dm0),
@@ -746,12 +709,12 @@ impl Options {
         let dfl = mu * (d_ce + g * (dq_over_q * ce.cap(CE_CAP)));
         match self.reduced {
             Some(r) => {
-                let full = Self::full::<R>(r.branch, q, p_t);
+                let full = r.full(q, p_t);
                 (
-                    R::select(full, Self::div(s, ce), Self::scaled(r.scale, fl)),
-                    R::select(full, Self::div(s, d_ce), Self::scaled(r.scale, dfl)),
-                    R::select(full, one, Self::scaled(r.scale, m0)),
-                    R::select(full, zero, Self::scaled(r.scale, dm0)),
+                    R::select(full, Self::div(s, ce), r.scaled(fl)),
+                    R::select(full, Self::div(s, d_ce), r.scaled(dfl)),
+                    R::select(full, one, r.scaled(m0)),
+                    R::select(full, zero, r.scaled(dm0)),
                 )
             }
             None => (fl, dfl, m0, dm0),

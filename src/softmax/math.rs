@@ -15,6 +15,7 @@
 
 use crate::focusing::Focusing;
 use crate::kernel_math::KernelMath;
+use crate::reduced::Reduced;
 use crate::sigmoid::math::CE_CAP;
 
 /// What a pass over the classes reads for each class, besides the class index.
@@ -182,7 +183,7 @@ fn hard_row<R: KernelMath>(
     (zc_hi, zc_lo): (R, R),
     (weight, target_poly): (R, R),
     focusing: Focusing,
-    (gamma, poly): (f32, Option<f32>),
+    (gamma, poly, reduced): (f32, Option<f32>, Option<Reduced>),
     scale: R,
 ) -> HardRow<R> {
     let zero = R::splat(0.0);
@@ -202,6 +203,19 @@ fn hard_row<R: KernelMath>(
             let loss = R::select(weight.eq(zero), zero, weight * (modulating * -log_p));
             let ratio = log_over_complement(log_p, not_p, log1p_rest, rest, total, top);
             let g = weight * scale * (modulating * (R::splat(gamma) * (p * ratio) - one));
+            let (loss, g) = match reduced {
+                // The factor 1 (cross-entropy's loss and `g = −w·scale`) or `th^−γ` times
+                // the focal loss's.
+                Some(r) => {
+                    let full = r.full(not_p, p);
+                    let ce = R::select(weight.eq(zero), zero, weight * -log_p);
+                    (
+                        R::select(full, ce, r.scaled(loss)),
+                        R::select(full, -(weight * scale), r.scaled(g)),
+                    )
+                }
+                None => (loss, g),
+            };
             (loss, g, weight.eq(zero))
         }
         Some(epsilon) => {
@@ -247,8 +261,7 @@ pub(crate) fn hard_rows<R: KernelMath, B: Rows<R>>(
     rows: &mut B,
     target: HardTargets<R>,
     focusing: Focusing,
-    gamma: f32,
-    poly: Option<f32>,
+    formula: (f32, Option<f32>, Option<Reduced>),
     grad_scale: Option<R>,
 ) -> (R, R) {
     let zero = R::splat(0.0);
@@ -271,7 +284,7 @@ pub(crate) fn hard_rows<R: KernelMath, B: Rows<R>>(
     );
     let scale = grad_scale.unwrap_or(zero);
     let weights = (target.weight, target.poly);
-    let row = hard_row(rest, e_c, zc, weights, focusing, (gamma, poly), scale);
+    let row = hard_row(rest, e_c, zc, weights, focusing, formula, scale);
     if grad_scale.is_some() {
         let reads = Reads {
             logits: false,
@@ -305,7 +318,7 @@ pub(crate) fn hard_rows<R: KernelMath, B: Rows<R>>(
 pub(crate) fn soft_rows<R: KernelMath, B: Rows<R>>(
     rows: &mut B,
     focusing: Focusing,
-    gamma: f32,
+    (gamma, reduced): (f32, Option<Reduced>),
     grad_scale: Option<R>,
 ) -> (R, R) {
     let zero = R::splat(0.0);
@@ -352,12 +365,27 @@ pub(crate) fn soft_rows<R: KernelMath, B: Rows<R>>(
             let modulating = focusing.power(not_p);
             let w = x.weight;
             let loss = R::select(w.eq(zero), zero, w * (modulating * -log_p));
+            let p = e * inv_total;
+            // The reduced factor per class: 1 (the cross-entropy's term, `G_j = −1`) or
+            // `th^−γ` times the focal term.
+            let full = reduced.map(|r| r.full(not_p, p));
+            let loss = match (reduced, full) {
+                (Some(r), Some(full)) => R::select(
+                    full,
+                    R::select(w.eq(zero), zero, w * -log_p),
+                    r.scaled(loss),
+                ),
+                _ => loss,
+            };
             if !with_grad {
                 return ([loss, zero], None);
             }
-            let p = e * inv_total;
             let ratio = log_over_complement(log_p, not_p, log1p_rest, rest, total, top);
             let wg = w * (modulating * (R::splat(gamma) * (p * ratio) - one));
+            let wg = match (reduced, full) {
+                (Some(r), Some(full)) => R::select(full, -w, r.scaled(wg)),
+                _ => wg,
+            };
             ([loss, wg], Some(wg))
         },
     );

@@ -89,6 +89,8 @@ pub struct SoftmaxFocal<'a> {
     layout: Layout,
     kernel: Kernel,
     epsilon: Option<f32>,
+    /// The reduced focal loss's threshold, in (0, 1].
+    threshold: Option<f32>,
 }
 
 /// The hyper-parameters as given (γ as a number, not the internal evaluation strategy).
@@ -98,7 +100,7 @@ pub struct SoftmaxFocal<'a> {
 /// assert_eq!(
 ///     format!("{fl:?}"),
 ///     "SoftmaxFocal { num_classes: 3, gamma: 2.0, alpha: None, ignore_index: Some(-100), \
-///      layout: RowMajor, kernel: Simd, epsilon: None }"
+///      layout: RowMajor, kernel: Simd, epsilon: None, reduced_threshold: None }"
 /// );
 /// # Ok::<(), focal_loss::FocalError>(())
 /// ```
@@ -112,6 +114,7 @@ impl core::fmt::Debug for SoftmaxFocal<'_> {
             .field("layout", &self.layout)
             .field("kernel", &self.kernel)
             .field("epsilon", &self.epsilon)
+            .field("reduced_threshold", &self.threshold)
             .finish()
     }
 }
@@ -123,7 +126,7 @@ impl defmt::Format for SoftmaxFocal<'_> {
         defmt::write!(
             f,
             "SoftmaxFocal {{ classes: {=usize}, gamma: {=f32}, alpha: {=str}, ignore_index: {}, \
-             layout: {}, kernel: {}, epsilon: {} }}",
+             layout: {}, kernel: {}, epsilon: {}, reduced_threshold: {} }}",
             self.classes.get(),
             self.gamma,
             if self.alpha.is_some() {
@@ -134,7 +137,8 @@ impl defmt::Format for SoftmaxFocal<'_> {
             self.ignore_index,
             self.layout,
             self.kernel,
-            self.epsilon
+            self.epsilon,
+            self.threshold
         );
     }
 }
@@ -169,6 +173,7 @@ impl<'a> SoftmaxFocal<'a> {
             layout: Layout::RowMajor,
             kernel: Kernel::Simd,
             epsilon: None,
+            threshold: None,
         })
     }
 
@@ -304,6 +309,9 @@ impl<'a> SoftmaxFocal<'a> {
         if !(epsilon.is_finite() && epsilon >= -1.0) {
             return Err(FocalError::InvalidPolyEpsilon { epsilon });
         }
+        if self.threshold.is_some() {
+            return Err(FocalError::PolyWithReducedThreshold);
+        }
         Ok(SoftmaxFocal {
             epsilon: Some(epsilon),
             ..self
@@ -319,6 +327,60 @@ impl<'a> SoftmaxFocal<'a> {
     /// ```
     pub const fn epsilon(&self) -> Option<f32> {
         self.epsilon
+    }
+
+    /// The reduced focal loss (Sergievskiy & Ponamarev 2019; segmentation_models_pytorch's
+    /// `reduced_threshold`, there for the sigmoid form only): the modulating factor of the
+    /// target class is 1 where `p_c < th` and `((1 − p_c)/th)^γ` elsewhere, `th` in (0, 1]
+    /// ([`FocalError::InvalidReducedThreshold`]); an error with Poly-1
+    /// ([`FocalError::PolyWithReducedThreshold`]). Soft targets take the factor per class,
+    /// with `p_j` for `p_c`. The branch is decided on `1 − p_c` as the form computes it
+    /// (`S'/S`, no subtraction) for `th >= 1/2`, so saturated logits do not flip it.
+    ///
+    /// `th = 1` is the cross-entropy (γ = 0) on hard targets, bit for bit.
+    ///
+    /// ```
+    /// use focal_loss::{FocalError, Reduction, SoftmaxFocal};
+    /// let (logits, targets) = ([2.0f32, 0.5, -1.0, 0.0, 3.0, 1.0], [0u8, 1]);
+    /// let reduced = SoftmaxFocal::new(3, 2.0)?.with_reduced_threshold(1.0)?;
+    /// let ce = SoftmaxFocal::new(3, 0.0)?;
+    /// assert_eq!(
+    ///     reduced.loss(&logits, &targets, Reduction::Sum)?,
+    ///     ce.loss(&logits, &targets, Reduction::Sum)?
+    /// );
+    /// assert_eq!(
+    ///     ce.with_reduced_threshold(0.0),
+    ///     Err(FocalError::InvalidReducedThreshold { threshold: 0.0 })
+    /// );
+    /// assert_eq!(
+    ///     ce.with_poly1(1.0)?.with_reduced_threshold(0.5),
+    ///     Err(FocalError::PolyWithReducedThreshold)
+    /// );
+    /// # Ok::<(), FocalError>(())
+    /// ```
+    pub fn with_reduced_threshold(self, threshold: f32) -> Result<Self, FocalError> {
+        if !crate::reduced::valid_threshold(threshold) {
+            return Err(FocalError::InvalidReducedThreshold { threshold });
+        }
+        if self.epsilon.is_some() {
+            return Err(FocalError::PolyWithReducedThreshold);
+        }
+        Ok(SoftmaxFocal {
+            threshold: Some(threshold),
+            ..self
+        })
+    }
+
+    /// The reduced focal loss's threshold, if set.
+    ///
+    /// ```
+    /// let fl = focal_loss::SoftmaxFocal::new(7, 2.0)?;
+    /// assert_eq!(fl.reduced_threshold(), None);
+    /// assert_eq!(fl.with_reduced_threshold(0.5)?.reduced_threshold(), Some(0.5));
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub const fn reduced_threshold(&self) -> Option<f32> {
+        self.threshold
     }
 
     /// The number of classes C.
@@ -394,6 +456,9 @@ impl<'a> SoftmaxFocal<'a> {
             gamma: self.gamma,
             focusing: self.focusing,
             poly: self.epsilon.filter(|&e| e != 0.0),
+            reduced: self
+                .threshold
+                .map(|th| crate::reduced::Reduced::new(th, self.gamma)),
             alpha: self.alpha,
             ignore_index: self.ignore_index,
             weights,

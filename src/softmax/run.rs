@@ -24,6 +24,7 @@ use crate::dispatch;
 use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
 use crate::kernel_math::KernelMath;
+use crate::reduced::Reduced;
 use crate::simd::{SimdF32, Single};
 use crate::sink::{Sink, Writes};
 use crate::sum::BlockSum;
@@ -52,6 +53,8 @@ pub(crate) struct Pass<'a> {
     pub focusing: Focusing,
     /// Poly-1's ε, when it is not 0.
     pub poly: Option<f32>,
+    /// The reduced focal loss's factor, if set (never with `poly`).
+    pub reduced: Option<Reduced>,
     pub alpha: Option<&'a [f32]>,
     pub ignore_index: Option<i64>,
     /// A weight per row (sample, or pixel), validated, if the entry point takes them.
@@ -405,10 +408,11 @@ fn block_math<R: KernelMath, B: Rows<R>>(
         (scale, _) => scale.map(R::splat),
     };
     let (loss, total) = if soft {
-        soft_rows(rows, pass.focusing, pass.gamma, scale)
+        soft_rows(rows, pass.focusing, (pass.gamma, pass.reduced), scale)
     } else {
         let target = hard(rows);
-        hard_rows(rows, target, pass.focusing, pass.gamma, pass.poly, scale)
+        let formula = (pass.gamma, pass.poly, pass.reduced);
+        hard_rows(rows, target, pass.focusing, formula, scale)
     };
     match weight {
         Some(w) => (R::select(w.eq(R::splat(0.0)), w, loss * w), total),

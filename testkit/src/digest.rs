@@ -143,7 +143,8 @@ pub fn forms_digest() -> u64 {
     digest_of(false)
 }
 
-/// The workload's digest, with the variants and the softmax weights when `extensions`.
+/// The workload's digest, with the variants and the softmax form's weights and options when
+/// `extensions`.
 fn digest_of(extensions: bool) -> u64 {
     let mut h = Fnv(0xcbf2_9ce4_8422_2325);
     let (mut xb, mut tb, mut out) = ([0.0f32; MAX_N], [0.0f32; MAX_N], [0.0f32; MAX_N]);
@@ -247,6 +248,23 @@ fn digest_of(extensions: bool) -> u64 {
                             .unwrap(),
                     );
                     h.eat_all(grad);
+                    // The options: Poly-1 (hard targets only), the reduced threshold on both
+                    // sides of 1/2 (hard and soft targets).
+                    let poly = fl.with_poly1(-0.5).unwrap();
+                    h.eat(
+                        poly.loss_and_grad(x, targets, Reduction::Mean, grad)
+                            .unwrap(),
+                    );
+                    h.eat_all(grad);
+                    for th in [0.25f32, 0.75] {
+                        let reduced = fl.with_reduced_threshold(th).unwrap();
+                        let r = Reduction::Mean;
+                        h.eat(reduced.loss_and_grad(x, targets, r, grad).unwrap());
+                        h.eat_all(grad);
+                        let r = Reduction::Sum;
+                        h.eat(reduced.loss_and_grad(x, soft, r, grad).unwrap());
+                        h.eat_all(grad);
+                    }
                 }
             }
         }

@@ -6,7 +6,8 @@
 //! - `*_accuracy`: ULP sweeps against the `f64` references of `testkit`;
 //! - `*_reference`: the committed mpmath vectors of `tests/data/`;
 //! - `*_proptest`: random shapes, lengths and values, both kernels against the references;
-//! - `options_api`, `softmax_poly1`: the Poly-1, reduced and normalised options;
+//! - `options_api`, `softmax_poly1`, `softmax_reduced`: the Poly-1, reduced and normalised
+//!   options;
 //! - `approx`: the fast elementary functions; `train`: the training module.
 //!
 //! `tests/determinism.rs` and `tests/dispatch.rs` stay binaries of their own: they force the
@@ -23,6 +24,7 @@ mod softmax_accuracy;
 mod softmax_api;
 mod softmax_poly1;
 mod softmax_proptest;
+mod softmax_reduced;
 mod softmax_reference;
 mod train;
 mod variant_accuracy;

@@ -3,7 +3,7 @@
 //! finite differences of the `f64` reference.
 
 use focal_loss::Kernel;
-use testkit::softmax::reference;
+use testkit::softmax::{finite_difference, reference};
 use testkit::ulp::ulp_at;
 use testkit::vector_files::{self, SoftmaxCase};
 use testkit::vectors::{Miss, Quantity, SoftmaxVector, Worst, check_softmax, softmax_bound};
@@ -88,14 +88,8 @@ fn vector_check_rejects_results_outside_the_bound() {
 
 #[test]
 fn f64_reference_gradient_matches_finite_differences() {
-    let rows: [&[f32]; 4] = [
-        &[0.5, -1.25, 2.0],
-        &[3.0, 3.0, -2.0, 0.0],
-        &[-4.0, 1.0],
-        &[0.1, 0.2, 0.3, 0.4, 0.5],
-    ];
     for g in [0.0f32, 0.5, 1.0, 2.0, 2.5, 3.0] {
-        for row in rows {
+        for row in finite_difference::ROWS {
             let c = row.len();
             let y: Vec<f32> = (0..c)
                 .map(|j| if j == 0 { 0.7 } else { 0.3 / (c - 1) as f32 })
@@ -106,18 +100,12 @@ fn f64_reference_gradient_matches_finite_differences() {
                     None => reference::soft(z, &y, g, None),
                 };
                 let (_, grad) = eval(row);
-                for k in 0..c {
-                    // Central differences in f64 through an f32 step that is exact.
-                    let h = 1.0 / 1024.0;
-                    let mut up = row.to_vec();
-                    up[k] += h;
-                    let mut down = row.to_vec();
-                    down[k] -= h;
-                    let fd = (eval(&up).0 - eval(&down).0) / (2.0 * f64::from(h));
+                for (k, &grad_k) in grad.iter().enumerate() {
+                    let fd = finite_difference::central(|z| eval(z).0, row, k);
                     assert!(
-                        (fd - grad[k]).abs() <= 2e-5 * grad[k].abs().max(1e-3),
+                        finite_difference::agrees(grad_k, fd, grad_k.abs()),
                         "γ={g} row {row:?} target {target:?} class {k}: {} vs fd {fd}",
-                        grad[k]
+                        grad_k
                     );
                 }
             }

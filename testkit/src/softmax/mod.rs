@@ -2,4 +2,5 @@
 //! it. (The bound its reference vectors are held to is [`crate::vectors::softmax_bound`].)
 
 pub mod accuracy;
+pub mod finite_difference;
 pub mod reference;

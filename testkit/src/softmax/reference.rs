@@ -62,15 +62,51 @@ fn p_times_derivative(log_p: f64, not_p: f64, p: f64, g: f64) -> f64 {
     first - not_p.powf(g)
 }
 
+/// The modulating factor and `p·d/dp` of `−factor·log p` at one class's `(log p, 1 − p, p)`.
+type Terms<'a> = &'a dyn Fn(f64, f64, f64) -> (f64, f64);
+
+/// The focal loss's terms: `(1 − p)^γ` and [`p_times_derivative`].
+fn focal_terms(g: f64) -> impl Fn(f64, f64, f64) -> (f64, f64) {
+    move |log_p, not_p, p| {
+        let modulating = if g == 0.0 { 1.0 } else { not_p.powf(g) };
+        (modulating, p_times_derivative(log_p, not_p, p, g))
+    }
+}
+
+/// The reduced focal loss's terms (Sergievskiy & Ponamarev 2019): 1 and −1 where `p < th`,
+/// else `th^−γ` times the focal loss's; the branch decided on `p` in `f64`.
+fn reduced_terms(g: f64, th: f64) -> impl Fn(f64, f64, f64) -> (f64, f64) {
+    move |log_p, not_p, p| {
+        if p < th {
+            (1.0, -1.0)
+        } else {
+            let (m, d) = focal_terms(g)(log_p, not_p, p);
+            let c = th.powf(-g);
+            (c * m, c * d)
+        }
+    }
+}
+
 /// Loss and gradient of one row with hard target `c`, weight `alpha_c`.
 pub fn hard(z: &[f32], c: usize, gamma: f32, alpha_c: f32) -> (f64, Vec<f64>) {
+    hard_with(z, c, alpha_c, &focal_terms(f64::from(gamma)))
+}
+
+/// [`hard`] for the reduced focal loss of threshold `th`: the factor is 1 where `p_c < th`
+/// and `((1 − p_c)/th)^γ` elsewhere.
+pub fn hard_reduced(z: &[f32], c: usize, gamma: f32, alpha_c: f32, th: f32) -> (f64, Vec<f64>) {
+    let terms = reduced_terms(f64::from(gamma), f64::from(th));
+    hard_with(z, c, alpha_c, &terms)
+}
+
+fn hard_with(z: &[f32], c: usize, alpha_c: f32, terms: Terms<'_>) -> (f64, Vec<f64>) {
     let z: Vec<f64> = z.iter().map(|&v| f64::from(v)).collect();
-    let (g, a) = (f64::from(gamma), f64::from(alpha_c));
+    let a = f64::from(alpha_c);
     let probs = probabilities(&z);
     let (log_p, not_p, p) = probs[c];
-    let modulating = if g == 0.0 { 1.0 } else { not_p.powf(g) };
+    let (modulating, derivative) = terms(log_p, not_p, p);
     let loss = -a * modulating * log_p;
-    let scale = a * p_times_derivative(log_p, not_p, p, g);
+    let scale = a * derivative;
     let grad = (0..z.len())
         .map(|j| {
             if j == c {
@@ -85,8 +121,23 @@ pub fn hard(z: &[f32], c: usize, gamma: f32, alpha_c: f32) -> (f64, Vec<f64>) {
 
 /// Loss and gradient of one row with soft targets `y` and per-class weights `alpha`.
 pub fn soft(z: &[f32], y: &[f32], gamma: f32, alpha: Option<&[f32]>) -> (f64, Vec<f64>) {
+    soft_with(z, y, alpha, &focal_terms(f64::from(gamma)))
+}
+
+/// [`soft`] for the reduced focal loss of threshold `th`, its factor taken per class.
+pub fn soft_reduced(
+    z: &[f32],
+    y: &[f32],
+    gamma: f32,
+    alpha: Option<&[f32]>,
+    th: f32,
+) -> (f64, Vec<f64>) {
+    let terms = reduced_terms(f64::from(gamma), f64::from(th));
+    soft_with(z, y, alpha, &terms)
+}
+
+fn soft_with(z: &[f32], y: &[f32], alpha: Option<&[f32]>, terms: Terms<'_>) -> (f64, Vec<f64>) {
     let z: Vec<f64> = z.iter().map(|&v| f64::from(v)).collect();
-    let g = f64::from(gamma);
     let probs = probabilities(&z);
     let w: Vec<f64> = (0..z.len())
         .map(|j| f64::from(y[j]) * alpha.map_or(1.0, |a| f64::from(a[j])))
@@ -95,11 +146,11 @@ pub fn soft(z: &[f32], y: &[f32], gamma: f32, alpha: Option<&[f32]>) -> (f64, Ve
     let mut wg = vec![0.0; z.len()];
     for j in 0..z.len() {
         let (log_p, not_p, p) = probs[j];
+        let (modulating, derivative) = terms(log_p, not_p, p);
         if w[j] != 0.0 {
-            let modulating = if g == 0.0 { 1.0 } else { not_p.powf(g) };
             loss -= w[j] * modulating * log_p;
         }
-        wg[j] = w[j] * p_times_derivative(log_p, not_p, p, g);
+        wg[j] = w[j] * derivative;
     }
     let total: f64 = wg.iter().sum();
     let grad = (0..z.len()).map(|k| wg[k] - probs[k].2 * total).collect();
