@@ -1,5 +1,6 @@
 //! Throughput of the softmax focal loss with its gradient (`loss_and_grad`), per logit, for
-//! C ∈ {2, 10, 80, 1000} classes in both layouts.
+//! C ∈ {2, 10, 80, 1000} classes in both layouts, and of the options (Poly-1 with ε = 1, the
+//! reduced focal loss with th = 0.5) at C = 10, row-major, `softmax_option_<name>`.
 //!
 //! Workload: 2^16 logits per call (N = 65536 / C samples, or one image of N pixels for
 //! channels-first), γ = 2, no α, `Reduction::Mean`, `u8`/`u16` class targets, logits spread
@@ -74,14 +75,14 @@ impl Data {
 /// return focal_loss.sum() / (valid_mask.sum() + 1e-6)
 /// ```
 ///
-/// Gradient: `dL/dz_j = [γ(1−p_t)^(γ−1)·p_t·ce − (1−p_t)^γ]·(δ_jt − p_j) / count`
-/// (through `ce = −log p_t` and `p_t`), with `powf`.
+/// Gradient: `dL/dz_j = −[γ(1−p_t)^(γ−1)·p_t·ce + (1−p_t)^γ]·(δ_jt − p_j) / count`
+/// (through `ce = −log p_t` and `p_t`), with `powf`; [`Modifier`] adds the options' terms.
 #[inline(never)]
 fn naive_loss_and_grad(
     logits: &[f32],
     targets: &[u16],
     classes: usize,
-    gamma: f32,
+    (gamma, modifier): (f32, Modifier),
     grad: &mut [f32],
 ) -> f32 {
     let count = targets.len() as f32 + 1e-6;
@@ -99,15 +100,70 @@ fn naive_loss_and_grad(
             *gj = (v - m).exp() / s;
         }
         let pt = g[t];
-        let focal_weight = (1.0 - pt).powf(gamma);
-        sum += focal_weight * ce;
-        let d = (gamma * (1.0 - pt).powf(gamma - 1.0) * pt * ce - focal_weight) / count;
+        // The factor, its derivative in p_t, and Poly-1's term with its derivative.
+        let (focal_weight, d_weight, extra, d_extra) = modifier.terms(pt, gamma);
+        sum += focal_weight * ce + extra;
+        let d = (pt * (d_weight * ce + d_extra) - focal_weight) / count;
         for (j, gj) in g.iter_mut().enumerate() {
             let delta = if j == t { 1.0 } else { 0.0 };
             *gj = d * (delta - *gj);
         }
     }
     sum / count
+}
+
+/// The naive port's option, as its peer writes it.
+#[derive(Clone, Copy)]
+enum Modifier {
+    /// The textbook's focal loss.
+    Focal,
+    /// PolyLoss's Poly-1 (ε): `+ ε·(1 − p_t)^(γ+1)`.
+    Poly1(f32),
+    /// segmentation_models_pytorch's `reduced_threshold` (th): the factor
+    /// `((1 − p_t)/th)^γ`, 1 where `p_t < th`.
+    Reduced(f32),
+}
+
+impl Modifier {
+    /// `(factor, d factor/dp_t, extra term, d extra/dp_t)` at `p_t`.
+    fn terms(self, pt: f32, gamma: f32) -> (f32, f32, f32, f32) {
+        let q = 1.0 - pt;
+        let focal = (q.powf(gamma), -gamma * q.powf(gamma - 1.0));
+        match self {
+            Modifier::Focal => (focal.0, focal.1, 0.0, 0.0),
+            Modifier::Poly1(epsilon) => (
+                focal.0,
+                focal.1,
+                epsilon * q.powf(gamma + 1.0),
+                -epsilon * (gamma + 1.0) * focal.0,
+            ),
+            Modifier::Reduced(th) if pt < th => (1.0, 0.0, 0.0, 0.0),
+            Modifier::Reduced(th) => (
+                (q / th).powf(gamma),
+                -gamma * (q / th).powf(gamma - 1.0) / th,
+                0.0,
+                0.0,
+            ),
+        }
+    }
+}
+
+/// Fails unless the naive port's loss and gradient agree with the crate's (to 1e-3 of the
+/// loss, and of the gradient's largest element), so a wrong port cannot be timed.
+fn assert_agrees(name: &str, ours: (f32, &[f32]), naive: (f32, &[f32])) {
+    assert!(
+        (ours.0 - naive.0).abs() <= 1e-3 * ours.0.abs(),
+        "{name}: loss {} vs naive {}",
+        ours.0,
+        naive.0
+    );
+    let largest = ours.1.iter().fold(0.0f32, |a, g| a.max(g.abs()));
+    for (i, (a, b)) in ours.1.iter().zip(naive.1).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-3 * largest,
+            "{name}: grad[{i}] {a} vs naive {b}"
+        );
+    }
 }
 
 fn bench_layout(c: &mut Criterion, layout_name: &str, channels_first: bool) {
@@ -148,13 +204,28 @@ fn bench_layout(c: &mut Criterion, layout_name: &str, channels_first: bool) {
             });
         }
         if !channels_first {
+            let mut naive = vec![0.0f32; logits.len()];
+            let fl = SoftmaxFocal::new(classes, GAMMA).unwrap();
+            let formula = (GAMMA, Modifier::Focal);
+            assert_agrees(
+                "focal",
+                (
+                    fl.loss_and_grad(logits, &data.targets, Reduction::Mean, &mut grad)
+                        .unwrap(),
+                    &grad,
+                ),
+                (
+                    naive_loss_and_grad(logits, &data.targets, classes, formula, &mut naive),
+                    &naive,
+                ),
+            );
             group.bench_with_input(BenchmarkId::new("naive", classes), &classes, |b, _| {
                 b.iter(|| {
                     naive_loss_and_grad(
                         black_box(logits),
                         black_box(&data.targets),
                         classes,
-                        black_box(GAMMA),
+                        black_box((GAMMA, Modifier::Focal)),
                         &mut grad,
                     )
                 })
@@ -164,10 +235,76 @@ fn bench_layout(c: &mut Criterion, layout_name: &str, channels_first: bool) {
     group.finish();
 }
 
+/// The options at C = 10, row-major: one group each, `softmax_option_<name>`.
+fn bench_options(c: &mut Criterion) {
+    const OPTION_CLASSES: usize = 10;
+    let data = Data::new(OPTION_CLASSES);
+    let logits = &data.row_major;
+    let base = SoftmaxFocal::new(OPTION_CLASSES, GAMMA).unwrap();
+    let options = [
+        ("poly1", base.with_poly1(1.0).unwrap(), Modifier::Poly1(1.0)),
+        (
+            "reduced",
+            base.with_reduced_threshold(0.5).unwrap(),
+            Modifier::Reduced(0.5),
+        ),
+    ];
+    for (name, fl, modifier) in options {
+        let mut group = c.benchmark_group(format!("softmax_option_{name}"));
+        group.sample_size(10);
+        group.warm_up_time(Duration::from_millis(300));
+        group.measurement_time(Duration::from_secs(1));
+        group.throughput(Throughput::Elements(logits.len() as u64));
+        let (mut grad, mut naive) = (vec![0.0f32; logits.len()], vec![0.0f32; logits.len()]);
+        let formula = (GAMMA, modifier);
+        let targets = &data.targets;
+        assert_agrees(
+            name,
+            (
+                fl.loss_and_grad(logits, targets, Reduction::Mean, &mut grad)
+                    .unwrap(),
+                &grad,
+            ),
+            (
+                naive_loss_and_grad(logits, targets, OPTION_CLASSES, formula, &mut naive),
+                &naive,
+            ),
+        );
+        for (id, kernel) in [("simd", Kernel::Simd), ("libm", Kernel::Libm)] {
+            let fl = fl.with_kernel(kernel);
+            group.bench_function(BenchmarkId::new(id, OPTION_CLASSES), |b| {
+                b.iter(|| {
+                    black_box(fl)
+                        .loss_and_grad(
+                            black_box(logits),
+                            black_box(targets),
+                            Reduction::Mean,
+                            &mut grad,
+                        )
+                        .unwrap()
+                })
+            });
+        }
+        group.bench_function(BenchmarkId::new("naive", OPTION_CLASSES), |b| {
+            b.iter(|| {
+                naive_loss_and_grad(
+                    black_box(logits),
+                    black_box(targets),
+                    OPTION_CLASSES,
+                    black_box(formula),
+                    &mut grad,
+                )
+            })
+        });
+        group.finish();
+    }
+}
+
 fn benches(c: &mut Criterion) {
     testkit::dispatch_env::apply();
     bench_layout(c, "row_major", false);
     bench_layout(c, "channels_first", true);
+    bench_options(c);
 }
 
 criterion_group!(softmax, benches);

@@ -6,11 +6,15 @@
 //! * `libm`  — [`Kernel::Libm`], the scalar path;
 //! * `naive` — a straight scalar `f32` port of the peer's formula (fvcore's
 //!   `sigmoid_focal_loss_star`, mmdet's `quality_focal_loss` and `varifocal_loss`, timm's
-//!   `AsymmetricLossMultiLabel`) with the gradient autograd's chain rule gives.
+//!   `AsymmetricLossMultiLabel`; for the sigmoid form's options, PolyLoss's reference code
+//!   and segmentation_models_pytorch's `focal_loss_with_logits` with `reduced_threshold` and
+//!   `normalized`) with the gradient autograd's chain rule gives.
 //!
 //! Workload: the sigmoid bench's dense-detection logits (N(0, 3), 2 % from ±30); targets 1 %
-//! positives (quality scores uniform in (0, 1) for QFL and VFL, 1 for FL* and ASL), 0
-//! elsewhere; each variant's default hyper-parameters. Run:
+//! positives (quality scores uniform in (0, 1) for QFL and VFL, 1 for FL*, ASL and the
+//! options), 0 elsewhere; each variant's default hyper-parameters, and for the options
+//! RetinaNet's α = 0.25, γ = 2 with ε = 1 (`poly1`), th = 0.5 (`reduced`) and `normalized`.
+//! Run:
 //!
 //! ```text
 //! cargo bench --bench variants
@@ -21,7 +25,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use focal_loss::{Asymmetric, FocalStar, Kernel, QualityFocal, Reduction, Varifocal};
+use focal_loss::{Asymmetric, FocalStar, Kernel, QualityFocal, Reduction, SigmoidFocal, Varifocal};
 use testkit::xorshift::Xorshift64;
 
 const SIZES: [usize; 2] = [4096, 65536];
@@ -157,11 +161,94 @@ fn naive_asymmetric(x: &[f32], y: &[f32], grad: &mut [f32]) -> f32 {
     sum * scale
 }
 
+/// RetinaNet's α = 0.25, γ = 2 for the options' ports.
+const ALPHA: f32 = 0.25;
+const GAMMA: f32 = 2.0;
+
+/// torchvision's focal terms of one element: `α_t`, the cross-entropy and its derivative,
+/// `q = 1 − p_t` (as `1 − p_t`, the peers' subtraction) and `dq/dx`.
+fn focal_terms(x: f32, t: f32) -> (f32, f32, f32, f32, f32) {
+    let p = sigmoid(x);
+    let (ce, dce) = bce(x, t);
+    let p_t = p * t + (1.0 - p) * (1.0 - t);
+    let alpha_t = ALPHA * t + (1.0 - ALPHA) * (1.0 - t);
+    (
+        alpha_t,
+        ce,
+        dce,
+        1.0 - p_t,
+        -(2.0 * t - 1.0) * (p * (1.0 - p)),
+    )
+}
+
+/// PolyLoss's Poly-1 focal loss (ε = 1): `α_t·FL + ε·(1 − p_t)^(γ+1)`, and its gradient.
+#[inline(never)]
+fn naive_poly1(x: &[f32], t: &[f32], grad: &mut [f32]) -> f32 {
+    let (epsilon, scale) = (1.0f32, 1.0 / x.len() as f32);
+    let mut sum = 0.0;
+    for ((&x, &t), g) in x.iter().zip(t).zip(grad.iter_mut()) {
+        let (a, ce, dce, q, dq) = focal_terms(x, t);
+        let m = q.powf(GAMMA);
+        let dm = GAMMA * q.powf(GAMMA - 1.0) * dq;
+        sum += a * ce * m + epsilon * q.powf(GAMMA + 1.0);
+        *g = (a * (dce * m + ce * dm) + epsilon * (GAMMA + 1.0) * m * dq) * scale;
+    }
+    sum * scale
+}
+
+/// segmentation_models_pytorch's reduced focal loss (th = 0.5): the factor
+/// `((1 − p_t)/th)^γ`, 1 where `p_t < th`, and its gradient.
+#[inline(never)]
+fn naive_reduced(x: &[f32], t: &[f32], grad: &mut [f32]) -> f32 {
+    let (th, scale) = (0.5f32, 1.0 / x.len() as f32);
+    let mut sum = 0.0;
+    for ((&x, &t), g) in x.iter().zip(t).zip(grad.iter_mut()) {
+        let (a, ce, dce, q, dq) = focal_terms(x, t);
+        let (m, dm) = if 1.0 - q < th {
+            (1.0, 0.0)
+        } else {
+            let base = q / th;
+            (base.powf(GAMMA), GAMMA * base.powf(GAMMA - 1.0) * dq / th)
+        };
+        sum += a * ce * m;
+        *g = a * (dce * m + ce * dm) * scale;
+    }
+    sum * scale
+}
+
+/// segmentation_models_pytorch's normalised focal loss: every loss over
+/// `max(Σ (1 − p_t)^γ, 1e-6)`, and autograd's gradient, which includes the sum's own
+/// derivative (two passes).
+#[inline(never)]
+fn naive_normalized(x: &[f32], t: &[f32], grad: &mut [f32]) -> f32 {
+    let scale = 1.0 / x.len() as f32;
+    let (mut total, mut norm) = (0.0f32, 0.0f32);
+    for (&x, &t) in x.iter().zip(t) {
+        let (a, ce, _, q, _) = focal_terms(x, t);
+        let m = q.powf(GAMMA);
+        total += a * ce * m;
+        norm += m;
+    }
+    let clamped = norm.max(1e-6);
+    let k = if norm > 1e-6 {
+        total / (clamped * clamped)
+    } else {
+        0.0
+    };
+    for ((&x, &t), g) in x.iter().zip(t).zip(grad.iter_mut()) {
+        let (a, ce, dce, q, dq) = focal_terms(x, t);
+        let m = q.powf(GAMMA);
+        let dm = GAMMA * q.powf(GAMMA - 1.0) * dq;
+        *g = (a * (dce * m + ce * dm) / clamped - k * dm) * scale;
+    }
+    total / clamped * scale
+}
+
 /// One variant: its name, the crate's loss at both kernels, the naive port, its targets.
 type Crate = fn(Kernel, &[f32], &[f32], &mut [f32]) -> f32;
 type Naive = fn(&[f32], &[f32], &mut [f32]) -> f32;
 
-fn variants() -> [(&'static str, Crate, Naive, bool); 4] {
+fn variants() -> [(&'static str, Crate, Naive, bool); 7] {
     let star: Crate = |k, x, t, g| {
         let l = FocalStar::new(1.0, 0.0, None).unwrap().with_kernel(k);
         l.loss_and_grad(x, t, Reduction::Mean, g).unwrap()
@@ -178,11 +265,31 @@ fn variants() -> [(&'static str, Crate, Naive, bool); 4] {
         let l = Asymmetric::TIMM.with_kernel(k);
         l.loss_and_grad(x, t, Reduction::Mean, g).unwrap()
     };
+    let poly1: Crate = |k, x, t, g| {
+        let l = SigmoidFocal::RETINANET
+            .with_poly1(1.0)
+            .unwrap()
+            .with_kernel(k);
+        l.loss_and_grad(x, t, Reduction::Mean, g).unwrap()
+    };
+    let reduced: Crate = |k, x, t, g| {
+        let l = SigmoidFocal::RETINANET.with_reduced_threshold(0.5).unwrap();
+        l.with_kernel(k)
+            .loss_and_grad(x, t, Reduction::Mean, g)
+            .unwrap()
+    };
+    let normalized: Crate = |k, x, t, g| {
+        let l = SigmoidFocal::RETINANET.normalized().with_kernel(k);
+        l.loss_and_grad(x, t, Reduction::Mean, g).unwrap()
+    };
     [
         ("focal_star", star, naive_star, false),
         ("quality", quality, naive_quality, true),
         ("varifocal", vari, naive_varifocal, true),
         ("asymmetric", asym, naive_asymmetric, false),
+        ("poly1", poly1, naive_poly1, false),
+        ("reduced", reduced, naive_reduced, false),
+        ("normalized", normalized, naive_normalized, false),
     ]
 }
 

@@ -32,6 +32,11 @@ pub(crate) fn valid_threshold(threshold: f32) -> bool {
 
 impl Reduced {
     /// The factor of threshold `th` (in (0, 1]) with focusing parameter `gamma`.
+    ///
+    /// Out of line: with `powf` inlined, the softmax form's `pass` grew past what LLVM
+    /// inlines, and a firmware linking every entry point of one kernel linked both kernels
+    /// (the kernel no longer a constant in the pass), 16 KiB more on a Cortex-M0.
+    #[inline(never)]
     pub(crate) fn new(th: f32, gamma: f32) -> Self {
         Reduced {
             branch: if th >= 0.5 {

@@ -174,6 +174,37 @@ struct HardRow<R> {
     inv_total: R,
 }
 
+/// What changes a pass's focal loss: nothing, Poly-1's ε (not 0; hard targets only) or the
+/// reduced focal loss's factor. The options exclude each other, so one field carries them
+/// (which keeps the pass, copied into every frame of a call, small on a microcontroller).
+#[derive(Clone, Copy)]
+pub(crate) enum Modifier {
+    /// The focal loss itself.
+    Focal,
+    /// Poly-1's ε, not 0.
+    Poly1(f32),
+    /// The reduced focal loss's factor.
+    Reduced(Reduced),
+}
+
+impl Modifier {
+    /// Poly-1's ε, if this is Poly-1.
+    pub(crate) fn poly(self) -> Option<f32> {
+        match self {
+            Modifier::Poly1(epsilon) => Some(epsilon),
+            _ => None,
+        }
+    }
+
+    /// The reduced focal loss's factor, if this is it.
+    pub(crate) fn reduced(self) -> Option<Reduced> {
+        match self {
+            Modifier::Reduced(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
 /// The loss of each row from `S'` (`rest`), `e_c` and `z_c − m` as [`shifted`] gives it, and
 /// the factors of its gradient.
 #[inline(always)]
@@ -183,7 +214,7 @@ fn hard_row<R: KernelMath>(
     (zc_hi, zc_lo): (R, R),
     (weight, target_poly): (R, R),
     focusing: Focusing,
-    (gamma, poly, reduced): (f32, Option<f32>, Option<Reduced>),
+    (gamma, modifier): (f32, Modifier),
     scale: R,
 ) -> HardRow<R> {
     let zero = R::splat(0.0);
@@ -198,12 +229,12 @@ fn hard_row<R: KernelMath>(
     let not_p = rest / total;
     let modulating = focusing.power(not_p);
     let p = e_c / total;
-    let (loss, g, ignored) = match poly {
+    let (loss, g, ignored) = match modifier.poly() {
         None => {
             let loss = R::select(weight.eq(zero), zero, weight * (modulating * -log_p));
             let ratio = log_over_complement(log_p, not_p, log1p_rest, rest, total, top);
             let g = weight * scale * (modulating * (R::splat(gamma) * (p * ratio) - one));
-            let (loss, g) = match reduced {
+            let (loss, g) = match modifier.reduced() {
                 // The factor 1 (cross-entropy's loss and `g = −w·scale`) or `th^−γ` times
                 // the focal loss's.
                 Some(r) => {
@@ -261,7 +292,7 @@ pub(crate) fn hard_rows<R: KernelMath, B: Rows<R>>(
     rows: &mut B,
     target: HardTargets<R>,
     focusing: Focusing,
-    formula: (f32, Option<f32>, Option<Reduced>),
+    formula: (f32, Modifier),
     grad_scale: Option<R>,
 ) -> (R, R) {
     let zero = R::splat(0.0);

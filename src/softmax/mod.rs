@@ -12,6 +12,7 @@ use crate::focusing::Focusing;
 use crate::sink::{Gradient, Losses, Sink, SumOnly};
 use crate::target::SoftmaxTarget;
 use crate::{Kernel, Reduction};
+use math::Modifier;
 use run::{Pass, Shape, checked_rows, counted_rows, run};
 
 /// Largest `|Σ_j y_j − 1|` accepted for a row of soft targets. It covers the rounding of
@@ -447,6 +448,11 @@ impl<'a> SoftmaxFocal<'a> {
     }
 
     /// The pass of one call, with the call's weights if it takes them.
+    ///
+    /// Always inlined, so that the kernel is a constant in a firmware that sets it once:
+    /// out of line, every entry point of one kernel links the other kernel too (16 KiB on a
+    /// Cortex-M0, `cargo xtask embedded-report`'s "all entry points" columns).
+    #[inline(always)]
     fn pass<'p>(&self, weights: Option<&'p [f32]>) -> Pass<'p>
     where
         'a: 'p,
@@ -455,10 +461,11 @@ impl<'a> SoftmaxFocal<'a> {
             kernel: self.kernel,
             gamma: self.gamma,
             focusing: self.focusing,
-            poly: self.epsilon.filter(|&e| e != 0.0),
-            reduced: self
-                .threshold
-                .map(|th| crate::reduced::Reduced::new(th, self.gamma)),
+            modifier: match (self.epsilon, self.threshold) {
+                (Some(epsilon), _) if epsilon != 0.0 => Modifier::Poly1(epsilon),
+                (_, Some(th)) => Modifier::Reduced(crate::reduced::Reduced::new(th, self.gamma)),
+                _ => Modifier::Focal,
+            },
             alpha: self.alpha,
             ignore_index: self.ignore_index,
             weights,

@@ -18,13 +18,12 @@ use core::num::NonZeroUsize;
 
 use super::across::Across;
 use super::lanes::{Block, LaneRows, MAX_LANES, TRANSPOSED_MAX_CLASSES, Transposed, contiguous};
-use super::math::{HardTargets, Rows, hard_rows, soft_rows};
+use super::math::{HardTargets, Modifier, Rows, hard_rows, soft_rows};
 use crate::Kernel;
 use crate::dispatch;
 use crate::error::{FocalError, Operand, check_len};
 use crate::focusing::Focusing;
 use crate::kernel_math::KernelMath;
-use crate::reduced::Reduced;
 use crate::simd::{SimdF32, Single};
 use crate::sink::{Sink, Writes};
 use crate::sum::BlockSum;
@@ -51,10 +50,8 @@ pub(crate) struct Pass<'a> {
     pub kernel: Kernel,
     pub gamma: f32,
     pub focusing: Focusing,
-    /// Poly-1's ε, when it is not 0.
-    pub poly: Option<f32>,
-    /// The reduced focal loss's factor, if set (never with `poly`).
-    pub reduced: Option<Reduced>,
+    /// Poly-1 or the reduced focal loss, if either is set.
+    pub modifier: Modifier,
     pub alpha: Option<&'a [f32]>,
     pub ignore_index: Option<i64>,
     /// A weight per row (sample, or pixel), validated, if the entry point takes them.
@@ -70,7 +67,7 @@ pub(crate) fn checked_rows<T: SoftmaxTarget>(
     logits: &[f32],
     targets: &[T],
 ) -> Result<usize, FocalError> {
-    if T::PER_CLASS && pass.poly.is_some() {
+    if T::PER_CLASS && pass.modifier.poly().is_some() {
         return Err(FocalError::PolyWithSoftTargets);
     }
     let Shape { classes, spatial } = pass.shape;
@@ -353,7 +350,7 @@ fn row_weight<T: SoftmaxTarget>(pass: &Pass<'_>, t: T) -> f32 {
 /// Poly-1's ε for a row with hard target `t`: 0 when ignored (and without Poly-1).
 #[inline(always)]
 fn row_poly<T: SoftmaxTarget>(pass: &Pass<'_>, t: T) -> f32 {
-    match pass.poly {
+    match pass.modifier.poly() {
         Some(epsilon) if Some(t.class()) != pass.ignore_index => epsilon,
         _ => 0.0,
     }
@@ -408,10 +405,15 @@ fn block_math<R: KernelMath, B: Rows<R>>(
         (scale, _) => scale.map(R::splat),
     };
     let (loss, total) = if soft {
-        soft_rows(rows, pass.focusing, (pass.gamma, pass.reduced), scale)
+        soft_rows(
+            rows,
+            pass.focusing,
+            (pass.gamma, pass.modifier.reduced()),
+            scale,
+        )
     } else {
         let target = hard(rows);
-        let formula = (pass.gamma, pass.poly, pass.reduced);
+        let formula = (pass.gamma, pass.modifier);
         hard_rows(rows, target, pass.focusing, formula, scale)
     };
     match weight {
@@ -615,7 +617,11 @@ fn transposed_block<R: KernelMath, T: SoftmaxTarget, const W: usize, const P: us
                     #[inline(always)]
                     |r, _| [targets.get(r).map_or(f32::NAN, |t| t.class() as f32)],
                 );
-                (class, R::splat(1.0), R::splat(pass.poly.unwrap_or(0.0)))
+                (
+                    class,
+                    R::splat(1.0),
+                    R::splat(pass.modifier.poly().unwrap_or(0.0)),
+                )
             } else {
                 let [class, weight, poly] = rows.per_row(
                     #[inline(always)]
