@@ -1,14 +1,16 @@
 //! Fuzz target `softmax`: [`SoftmaxFocal`]'s six entry points (loss, per-element, loss and
 //! gradient, each plain and weighted), both layouts, every class-index type (`i64`, `i32`,
 //! `u32`, `u16`, `u8`, `usize`) and soft `f32` targets, per-class α, an ignore index, any γ,
-//! C, reduction and slices.
+//! C, reduction and slices; and its options, Poly-1 (`with_poly1`, any ε) and the reduced
+//! focal loss (`with_reduced_threshold`, any threshold), each alone and with the other (an
+//! error).
 
 use crate::decode;
 use crate::expect::{self, Entry, Shape, SoftmaxTargets};
 use crate::tolerance::{EPS, SUM_ULPS, allowance, ulp, within};
 use arbitrary::{Arbitrary, Result, Unstructured};
 use focal_loss::{FocalError, Kernel, Layout, Operand, Reduction, SoftmaxFocal, SoftmaxTarget};
-use testkit::softmax::reference;
+use testkit::softmax::reference::{self, Poly1Row};
 
 /// Decodes `data` into a case and checks it (see the crate docs).
 pub fn check(data: &[u8]) {
@@ -61,7 +63,140 @@ macro_rules! class {
 
 class!(i64, i32, u32, u16, u8, usize);
 
+/// One row's reference: the loss and gradient, the magnitudes the kernels' errors are
+/// measured at (the values' own unless terms cancel, as Poly-1's may), the per-kernel bound
+/// in ULP, and whether the row is decided: a reduced focal loss's row whose probability is
+/// within rounding of the threshold may take either branch (the factor jumps there), so
+/// the kernels need not agree on it, nor on a sum over it.
+struct RowReference {
+    loss: f64,
+    grad: Vec<f64>,
+    loss_scale: f64,
+    grad_scale: Vec<f64>,
+    bound: f64,
+    decided: bool,
+}
+
+impl RowReference {
+    /// A row whose values are their own scale.
+    fn of((loss, grad): (f64, Vec<f64>), bound: f64) -> Self {
+        RowReference {
+            loss_scale: loss.abs(),
+            grad_scale: grad.iter().map(|g| g.abs()).collect(),
+            loss,
+            grad,
+            bound,
+            decided: true,
+        }
+    }
+
+    /// Poly-1's row, with the scales of its terms.
+    fn poly1(r: Poly1Row, bound: f64) -> Self {
+        RowReference {
+            loss: r.loss,
+            grad: r.grad,
+            loss_scale: r.loss_scale,
+            grad_scale: r.grad_scale,
+            bound,
+            decided: true,
+        }
+    }
+}
+
+/// The option on a case's loss.
+#[derive(Debug, Clone, Copy)]
+enum Modifier {
+    Plain,
+    Poly1(f32),
+    Reduced(f32),
+}
+
+/// How close (relative) a probability may come to the reduced threshold before either
+/// branch is right: the kernels' `p` and `1 − p` are within a few ULP of the exact ones.
+const BRANCH_TOLERANCE: f64 = 1e-5;
+
+/// Whether the reduced focal loss of threshold `th` decides row `row`'s branch for every
+/// class of `classes` beyond rounding: on `1 − p` against `1 − th` for `th >= 1/2`, on `p`
+/// against `th` below, as `src/reduced.rs` decides it.
+fn decided(row: &[f32], classes: impl Iterator<Item = usize>, th: f32) -> bool {
+    let z: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+    let probs = reference::probabilities(&z);
+    let th = f64::from(th);
+    classes.into_iter().all(|c| {
+        let (_, q, p) = probs[c];
+        if th >= 0.5 {
+            (q - (1.0 - th)).abs() > BRANCH_TOLERANCE * (1.0 - th)
+        } else {
+            (p - th).abs() > BRANCH_TOLERANCE * th
+        }
+    })
+}
+
+/// Poly-1 or a reduced threshold on `fl`, or neither, drawn from what is left of the input
+/// after the targets (out of data it is neither, so the committed corpus decodes to the
+/// cases it did), built and checked against the documented rules, and sometimes the other
+/// option on top (always an error); `None` where the builder rejects it.
+fn modifier<'a>(
+    u: &mut Unstructured,
+    fl: SoftmaxFocal<'a>,
+) -> Result<Option<(SoftmaxFocal<'a>, Modifier)>> {
+    let (fl, modifier) = match u.int_in_range(0u8..=3)? {
+        0 | 1 => return Ok(Some((fl, Modifier::Plain))),
+        2 => {
+            let epsilon = match u.int_in_range(0u8..=3)? {
+                0 => -1.0,
+                1 => f32::from(u.arbitrary::<i8>()?) / 32.0,
+                2 => decode::float(u)?,
+                _ => 1.0,
+            };
+            let built = fl.with_poly1(epsilon);
+            let want = if epsilon.is_finite() && epsilon >= -1.0 {
+                Ok(())
+            } else {
+                Err(FocalError::InvalidPolyEpsilon { epsilon })
+            };
+            assert!(
+                expect::same(&built.map(|_| ()), &want),
+                "with_poly1({epsilon}): {built:?}"
+            );
+            let Ok(fl) = built else { return Ok(None) };
+            (fl, Modifier::Poly1(epsilon))
+        }
+        _ => {
+            let threshold = match u.int_in_range(0u8..=3)? {
+                0 => 1.0,
+                1 => decode::float(u)?,
+                _ => f32::from(u.int_in_range(1u16..=1000)?) / 1000.0,
+            };
+            let built = fl.with_reduced_threshold(threshold);
+            let want = if threshold > 0.0 && threshold <= 1.0 {
+                Ok(())
+            } else {
+                Err(FocalError::InvalidReducedThreshold { threshold })
+            };
+            assert!(
+                expect::same(&built.map(|_| ()), &want),
+                "with_reduced_threshold({threshold}): {built:?}"
+            );
+            let Ok(fl) = built else { return Ok(None) };
+            (fl, Modifier::Reduced(threshold))
+        }
+    };
+    if u.ratio(1u8, 8)? {
+        let both = match modifier {
+            Modifier::Poly1(_) => fl.with_reduced_threshold(0.5).map(|_| ()),
+            _ => fl.with_poly1(1.0).map(|_| ()),
+        };
+        assert!(
+            expect::same(&both, &Err(FocalError::PolyWithReducedThreshold)),
+            "{modifier:?} and the other option: {both:?}"
+        );
+    }
+    Ok(Some((fl, modifier)))
+}
+
 /// A configured loss, its inputs and the entry point.
+#[derive(Clone, Copy)]
 struct Case<'a> {
     fl: SoftmaxFocal<'a>,
     shape: Shape,
@@ -103,26 +238,32 @@ impl Case<'_> {
     }
 
     /// Runs the case with both kernels and checks the outcome; `view` is the targets as the
-    /// checks see them, `reference(p)` row `p`'s `(loss, per-class gradient, bound)`, `None`
-    /// for an ignored row; `grad_measured`: the gradient's accuracy is checked.
+    /// checks see them, `reference(p)` row `p`'s [`RowReference`], `None` for an ignored
+    /// row; `grad_measured`: the gradient's accuracy is checked.
     fn check<T: SoftmaxTarget>(
         &self,
         targets: &[T],
         view: SoftmaxTargets,
-        reference: impl Fn(usize, &[f32]) -> Option<(f64, Vec<f64>, f64)>,
+        reference: impl Fn(usize, &[f32]) -> Option<RowReference>,
         grad_measured: bool,
     ) {
         let entry = self.entry;
-        let want = expect::softmax(
-            entry,
-            self.shape,
-            self.fl
-                .ignore_index()
-                .filter(|_| matches!(view, SoftmaxTargets::Classes(_))),
-            self.logits,
-            view,
-            self.weights,
-        );
+        let soft = matches!(view, SoftmaxTargets::Soft(_));
+        // Poly-1 (ε ≠ 0) takes hard targets only, the first thing every entry point checks.
+        let want = if soft && self.fl.epsilon().is_some_and(|e| e != 0.0) {
+            Err(FocalError::PolyWithSoftTargets)
+        } else {
+            expect::softmax(
+                entry,
+                self.shape,
+                self.fl
+                    .ignore_index()
+                    .filter(|_| matches!(view, SoftmaxTargets::Classes(_))),
+                self.logits,
+                view,
+                self.weights,
+            )
+        };
         let out_len = entry.output().map_or(0, |(_, n)| n);
         let mut outs = [vec![0.0f32; out_len], vec![0.0f32; out_len]];
         let mut values = [None; 2];
@@ -145,31 +286,34 @@ impl Case<'_> {
             assert!(r.is_ok(), "{kernel:?}: per-element of a valid input: {r:?}");
         }
         let refs: Vec<_> = (0..rows).map(|p| reference(p, &self.row(p))).collect();
+        let every_row_decided = refs.iter().flatten().all(|r| r.decided);
         let (mut allowed_sum, mut magnitude_sum, mut exact_sum) = (0.0, 0.0, 0.0);
         for p in 0..rows {
             let (s, l, w) = (elements[0][p], elements[1][p], weight(p));
-            let Some((loss, _, bound)) = &refs[p] else {
+            let Some(r) = &refs[p] else {
                 assert!(s == 0.0 && l == 0.0, "ignored row {p}: losses {s}, {l}");
                 continue;
             };
+            let loss = r.loss;
             for v in [s, l] {
                 assert!(
-                    !v.is_nan() && v >= 0.0,
+                    !v.is_nan() && (v >= 0.0 || r.loss_scale > loss),
                     "row {p}: loss {v} (ref {loss}, w {w})"
                 );
-                if loss * w <= f64::from(f32::MAX) / 2.0 {
+                if r.decided && r.loss_scale * w <= f64::from(f32::MAX) / 2.0 {
                     assert!(v.is_finite(), "row {p}: loss {v}, ref {loss}, w {w}");
                 }
             }
-            let allowed = allowance(s, l, loss.abs() * w, *bound, extra);
+            let allowed = allowance(s, l, r.loss_scale * w, r.bound, extra);
             assert!(
-                within(s, l, allowed),
-                "row {p} {:?} (w {w}): Simd loss {s} vs Libm {l} (ref {loss}, bound {bound})",
-                self.row(p)
+                !r.decided || within(s, l, allowed),
+                "row {p} {:?} (w {w}): Simd loss {s} vs Libm {l} (ref {loss}, bound {})",
+                self.row(p),
+                r.bound
             );
             allowed_sum += allowed;
-            magnitude_sum += f64::from(l);
-            exact_sum += loss * w;
+            magnitude_sum += f64::from(l).abs();
+            exact_sum += r.loss_scale * w;
         }
         let Some(reduction) = entry.reduction() else {
             for (k, out) in outs.iter().enumerate() {
@@ -192,7 +336,7 @@ impl Case<'_> {
         };
         for v in [s, l] {
             assert!(!v.is_nan(), "{entry:?}: reduced loss NaN");
-            if exact_sum / divisor <= f64::from(f32::MAX) / 4.0 {
+            if every_row_decided && exact_sum / divisor <= f64::from(f32::MAX) / 4.0 {
                 assert!(
                     v.is_finite(),
                     "{entry:?}: reduced {v}, exact {}",
@@ -204,7 +348,7 @@ impl Case<'_> {
             + 2.0 * ulp(f64::from(s.abs().max(l.abs())))
             + f64::from(f32::MIN_POSITIVE);
         assert!(
-            within(s, l, allowed),
+            !every_row_decided || within(s, l, allowed),
             "{entry:?}: Simd {s} vs Libm {l} (allowed {allowed})"
         );
         if !matches!(entry, Entry::AndGrad(..)) {
@@ -215,30 +359,29 @@ impl Case<'_> {
             for j in 0..self.shape.classes {
                 let i = self.shape.at(p, j);
                 let (s, l) = (outs[0][i], outs[1][i]);
-                let Some((_, grad, bound)) = reference else {
+                let Some(r) = reference else {
                     assert!(s == 0.0 && l == 0.0, "ignored row {p}: grads {s}, {l}");
                     continue;
                 };
+                let (grad, scale) = (r.grad[j], r.grad_scale[j]);
                 for v in [s, l] {
                     assert!(
                         !v.is_nan(),
-                        "row {p} class {j}: grad NaN (ref {}, w/n {w})",
-                        grad[j]
+                        "row {p} class {j}: grad NaN (ref {grad}, w/n {w})"
                     );
-                    if (grad[j] * w).abs() <= f64::from(f32::MAX) / 4.0 {
+                    if r.decided && (scale * w).abs() <= f64::from(f32::MAX) / 4.0 {
                         assert!(
                             v.is_finite(),
-                            "row {p} class {j}: grad {v} (ref {}, w/n {w})",
-                            grad[j]
+                            "row {p} class {j}: grad {v} (ref {grad}, w/n {w})"
                         );
                     }
                 }
-                if grad_measured {
+                if grad_measured && r.decided {
                     assert!(
-                        within(s, l, allowance(s, l, grad[j].abs() * w, *bound, 4.0)),
-                        "row {p} {:?} class {j} (w/n {w}): Simd grad {s} vs Libm {l} (ref {}, bound {bound})",
+                        within(s, l, allowance(s, l, scale * w, r.bound, 4.0)),
+                        "row {p} {:?} class {j} (w/n {w}): Simd grad {s} vs Libm {l} (ref {grad}, bound {})",
                         self.row(p),
-                        grad[j]
+                        r.bound
                     );
                 }
             }
@@ -387,6 +530,10 @@ fn hard<T: Class>(u: &mut Unstructured, case: &Case, rows: usize, wild: bool) ->
         })
     })?;
     let view: Vec<i64> = targets.iter().map(|&t| t.as_i64()).collect();
+    let Some((fl, modifier)) = modifier(u, case.fl)? else {
+        return Ok(());
+    };
+    let case = &Case { fl, ..*case };
     let alpha = case.fl.alpha();
     let gamma = case.fl.gamma();
     case.check(
@@ -398,8 +545,18 @@ fn hard<T: Class>(u: &mut Unstructured, case: &Case, rows: usize, wild: bool) ->
                 return None;
             }
             let c = c as usize;
-            let (loss, grad) = reference::hard(row, c, gamma, alpha.map_or(1.0, |a| a[c]));
-            Some((loss, grad, bound(row, core::iter::once(c), gamma)))
+            let a = alpha.map_or(1.0, |a| a[c]);
+            let bound = bound(row, core::iter::once(c), gamma);
+            Some(match modifier {
+                Modifier::Plain => RowReference::of(reference::hard(row, c, gamma, a), bound),
+                Modifier::Poly1(eps) => {
+                    RowReference::poly1(reference::hard_poly1(row, c, gamma, a, eps), bound)
+                }
+                Modifier::Reduced(th) => RowReference {
+                    decided: decided(row, core::iter::once(c), th),
+                    ..RowReference::of(reference::hard_reduced(row, c, gamma, a, th), bound)
+                },
+            })
         },
         true,
     );
@@ -433,6 +590,10 @@ fn soft(u: &mut Unstructured, case: &Case, wild: bool) -> Result<()> {
             *t = decode::unit(u, true)?;
         }
     }
+    let Some((fl, modifier)) = modifier(u, case.fl)? else {
+        return Ok(());
+    };
+    let case = &Case { fl, ..*case };
     let (gamma, alpha) = (case.fl.gamma(), case.fl.alpha());
     case.check(
         &targets,
@@ -441,9 +602,18 @@ fn soft(u: &mut Unstructured, case: &Case, wild: bool) -> Result<()> {
             let y: Vec<f32> = (0..shape.classes)
                 .map(|j| targets[shape.at(p, j)])
                 .collect();
-            let (loss, grad) = reference::soft(row, &y, gamma, alpha);
-            let with_target = (0..shape.classes).filter(|&j| y[j] != 0.0);
-            Some((loss, grad, bound(row, with_target, gamma)))
+            let with_target = || (0..shape.classes).filter(|&j| y[j] != 0.0);
+            let bound = bound(row, with_target(), gamma);
+            Some(match modifier {
+                // Poly-1 is an error here; the plain reference is never used.
+                Modifier::Plain | Modifier::Poly1(_) => {
+                    RowReference::of(reference::soft(row, &y, gamma, alpha), bound)
+                }
+                Modifier::Reduced(th) => RowReference {
+                    decided: decided(row, with_target(), th),
+                    ..RowReference::of(reference::soft_reduced(row, &y, gamma, alpha, th), bound)
+                },
+            })
         },
         false,
     );

@@ -28,8 +28,13 @@ fn shares(z: &[f64]) -> Shares {
     Shares { e, top, rest }
 }
 
-/// `(log p_j, 1 − p_j, p_j)` for every class.
-fn probabilities(z: &[f64]) -> Vec<(f64, f64, f64)> {
+/// `(log p_j, 1 − p_j, p_j)` for every class, `1 − p_j` without a subtraction at the top.
+///
+/// ```
+/// let p = testkit::softmax::reference::probabilities(&[0.0, 0.0]);
+/// assert_eq!(p[0], (-std::f64::consts::LN_2, 0.5, 0.5));
+/// ```
+pub fn probabilities(z: &[f64]) -> Vec<(f64, f64, f64)> {
     let s = shares(z);
     let total = 1.0 + s.rest;
     (0..z.len())
